@@ -1,0 +1,34 @@
+# The two promises of the README: `make serve` and `make test` work on a fresh machine with
+# Python 3.11+, git and make. Everything else is installed into .venv from requirements.lock.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PORT   ?= 8001
+
+.PHONY: setup validate build serve test release clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "badia needs Python 3.11 or newer")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+setup: $(STAMP)
+
+validate: setup
+	$(BIN)/badia validate
+
+build: setup
+	$(BIN)/badia build
+
+serve: build
+	$(BIN)/badia serve --port $(PORT)
+
+test: setup
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf build .build.* $(VENV)

@@ -1,0 +1,3 @@
+from badia.cli import main
+
+raise SystemExit(main())

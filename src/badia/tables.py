@@ -1,0 +1,258 @@
+"""Reading the curated CSV tables: structure first (bytes, encoding, quoting, header, column
+counts), then types, then the Table Schema constraints through a pandera schema derived from it.
+
+The structural pass is our own, on the csv module, because neither pandas nor frictionless
+locates these faults by line and column in words a contributor can act on (pandas raises on the
+first one; frictionless reports a blank header or an extra cell but not why).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+from pandera.io.pandas_io import from_frictionless_schema
+
+from badia.package import DEFAULT_FALSE, DEFAULT_TRUE, Package, Resource
+from badia.report import Problem
+
+MAX_CSV_BYTES = 512 * 1024 * 1024
+INTEGER = re.compile(r"[+-]?[0-9]+")
+DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+PANDAS_DTYPE = {"string": "string", "integer": "Int64", "number": "Float64", "boolean": "boolean", "date": "datetime64[s]"}
+
+
+@dataclass
+class Table:
+    """A table read from CSV: typed columns (pandas nullable dtypes) and each row's line in the file."""
+
+    resource: Resource
+    frame: pd.DataFrame
+    lines: np.ndarray
+
+    @property
+    def name(self) -> str:
+        return self.resource.name
+
+    @property
+    def path(self) -> str:
+        return self.resource.path
+
+    def line(self, index) -> int:
+        return int(self.lines[index])
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def read_text(resource: Resource, data: bytes, problems: list[Problem]) -> str | None:
+    """Decode a CSV file's bytes, reporting size, emptiness, BOM, NUL, encoding and line endings."""
+    path = resource.path
+    header = ",".join(resource.field_names)
+    if len(data) > MAX_CSV_BYTES:
+        problems.append(Problem(path, f"file is {len(data):,} bytes, over the limit of {MAX_CSV_BYTES:,}", "split the contribution or ask the maintainers to raise the limit", code="csv.too-large"))
+        return None
+    if not data.strip():
+        problems.append(Problem(path, "file is empty", f"the first line must be the header: {header}", line=1, code="csv.empty"))
+        return None
+    if data.startswith(b"\xef\xbb\xbf"):
+        problems.append(Problem(path, "file starts with a byte-order mark (BOM)", "save as 'UTF-8' rather than 'UTF-8 with BOM'", line=1, col=1, code="csv.bom"))
+        data = data[3:]
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line, col = _line_col(data[:nul].decode("utf-8", "replace"), nul)
+        problems.append(Problem(path, "file contains a NUL byte", "the file is binary or corrupted; re-export it as plain UTF-8 CSV", line=line, col=col, code="csv.nul"))
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line, col = _line_col(data[: e.start].decode("utf-8", "replace"), len(data[: e.start].decode("utf-8", "replace")))
+        problems.append(Problem(path, f"not valid UTF-8: byte 0x{data[e.start]:02x} cannot be decoded", "save the file as UTF-8 (a spreadsheet's 'CSV UTF-8' option)", line=line, col=col, code="csv.encoding"))
+        return None
+    if "\r" in text:
+        line, _ = _line_col(text, text.index("\r"))
+        problems.append(Problem(path, "Windows (CRLF) or old Mac (CR) line endings", "save with Unix (LF) line endings, e.g. `dos2unix " + path + "`", line=line, code="csv.line-endings"))
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def parse_rows(resource: Resource, text: str, problems: list[Problem]) -> tuple[list[list[str]], list[int]] | None:
+    """Split CSV text into rows checked against the schema's header; returns rows and their lines."""
+    path, expected = resource.path, resource.field_names
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    header = None
+    start = 1
+    try:
+        for record in reader:
+            if header is None:
+                header = record
+            elif not record:
+                problems.append(Problem(path, "blank line", "delete the empty line", line=start, code="csv.blank-line"))
+            elif len(record) != len(header):
+                problems.append(Problem(path, f"row has {len(record)} fields but the header has {len(header)}", "check for a missing or extra comma, or a value with a comma that needs \"double quotes\"", line=start, code="csv.field-count"))
+            else:
+                rows.append(record)
+                lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as e:
+        problems.append(Problem(path, f"CSV syntax error: {e}", "a value that contains a quote must be wrapped in double quotes, with each inner \" doubled (\"\"); look for an unclosed quote on this or an earlier line", line=start, code="csv.syntax"))
+        return None
+    if header is None:
+        problems.append(Problem(path, "file has no header", f"the first line must be: {','.join(expected)}", line=1, code="csv.empty"))
+        return None
+    if header != expected:
+        _header_problems(resource, header, problems)
+        return None
+    return rows, lines
+
+
+def _header_problems(resource: Resource, header: list[str], problems: list[Problem]) -> None:
+    path, expected = resource.path, resource.field_names
+    missing = [c for c in expected if c not in header]
+    extra = [c for c in header if c not in expected]
+    for i, name in enumerate(header):
+        if name in extra:
+            guess = missing[0] if len(missing) == len(extra) and len(missing) == 1 else None
+            hint = f"rename it to '{guess}'" if guess else f"remove the column, or add it to {resource.schema_path} first"
+            if name.strip() in expected:
+                hint = "remove the spaces around the column name"
+            problems.append(Problem(path, f"unexpected column '{name}' in the header", hint, line=1, col=i + 1, column=name, code="csv.header"))
+    for name in missing:
+        problems.append(Problem(path, f"missing column '{name}'", f"the header must be: {','.join(expected)}", line=1, column=name, code="csv.header"))
+    if not missing and not extra:
+        problems.append(Problem(path, "columns are in the wrong order", f"the header must be: {','.join(expected)}", line=1, code="csv.header"))
+
+
+def coerce(resource: Resource, rows: list[list[str]], lines: list[int], problems: list[Problem]) -> Table:
+    """Turn string cells into typed columns; cells that are not of their type become problems (and NA)."""
+    names = resource.field_names
+    raw = pd.DataFrame(rows, columns=names, dtype=object) if rows else pd.DataFrame({n: pd.Series([], dtype=object) for n in names})
+    line_arr = np.asarray(lines, dtype=np.int64)
+    frame = {}
+    for pos, fdef in enumerate(resource.fields, start=1):
+        name, ftype = fdef["name"], fdef.get("type", "string")
+        col = raw[name].astype("string")
+        empty = col == ""
+        values = col.mask(empty)
+        bad = pd.Series(False, index=col.index)
+        if ftype == "string":
+            typed = values
+        elif ftype == "integer":
+            ok = values.str.fullmatch(INTEGER.pattern).fillna(True).astype(bool)
+            bad = ~ok
+            typed = pd.to_numeric(values.where(ok), errors="coerce").astype("Int64")
+            expect = "a whole number such as 12"
+        elif ftype == "number":
+            typed = pd.to_numeric(values, errors="coerce").astype("Float64")
+            bad = typed.isna() & values.notna()
+            expect = "a number such as 33.5058"
+        elif ftype == "date":
+            typed = pd.to_datetime(values, format="%Y-%m-%d", errors="coerce").astype("datetime64[s]")
+            bad = (typed.isna() & values.notna()) | ~values.str.fullmatch(DATE.pattern).fillna(True).astype(bool)
+            expect = "a real calendar date written YYYY-MM-DD"
+        elif ftype == "boolean":
+            true = list(fdef.get("trueValues", DEFAULT_TRUE))
+            false = list(fdef.get("falseValues", DEFAULT_FALSE))
+            typed = pd.Series(pd.NA, index=col.index, dtype="boolean")
+            typed[values.isin(true).fillna(False).astype(bool)] = True
+            typed[values.isin(false).fillna(False).astype(bool)] = False
+            bad = values.notna() & typed.isna()
+            expect = "true or false"
+        if bad.any():
+            for i in np.flatnonzero(bad.to_numpy()):
+                problems.append(Problem(resource.path, f"is not a valid {ftype}: expected {expect}", f"write {expect}, or leave the cell empty if the value is unknown", line=int(line_arr[i]), column=name, col=pos, value=str(col.iloc[i]), code="type"))
+            typed = typed.mask(bad)
+        frame[name] = typed
+    return Table(resource, pd.DataFrame(frame), line_arr)
+
+
+def pandera_schema(resource: Resource) -> pa.DataFrameSchema:
+    """The pandera schema derived from the Table Schema, with the dtype fixes the conversion needs.
+
+    from_frictionless_schema maps dates to strings and integers to non-nullable int64; here every
+    column takes the nullable pandas dtype that `coerce` produces, and nothing is coerced again.
+    """
+    schema = from_frictionless_schema(resource.schema)
+    updates = {}
+    for fdef in resource.fields:
+        updates[fdef["name"]] = {"dtype": PANDAS_DTYPE[fdef.get("type", "string")]}
+    schema = schema.update_columns(updates)
+    schema.coerce = False
+    # Composite and single primary keys are checked by validate with a clearer message.
+    schema.unique = None
+    return schema
+
+
+def check_constraints(table: Table, problems: list[Problem]) -> None:
+    """Run the pandera schema lazily and turn every failure case into a located problem."""
+    resource = table.resource
+    try:
+        pandera_schema(resource).validate(table.frame, lazy=True)
+    except SchemaErrors as err:
+        cases = err.failure_cases
+        positions = {n: i for i, n in enumerate(resource.field_names, start=1)}
+        for case in cases.itertuples(index=False):
+            column = case.column if isinstance(case.column, str) else None
+            idx = case.index
+            line = table.line(int(idx)) if idx is not None and not pd.isna(idx) else None
+            fdef = resource.field(column) if column in positions else {}
+            message, hint = _describe_check(str(case.check), fdef)
+            value = None if case.failure_case is None or pd.isna(case.failure_case) else str(case.failure_case)
+            problems.append(Problem(resource.path, message, hint, line=line, column=column, col=positions.get(column), value=value, code="constraint"))
+
+
+def _describe_check(check: str, fdef: dict) -> tuple[str, str]:
+    cons = fdef.get("constraints", {})
+    if check.startswith("not_nullable"):
+        return "is required but empty", "fill in the value: this column may not be empty"
+    if check.startswith("field_uniqueness"):
+        return "value must be unique but appears more than once", "give each row its own value"
+    if check.startswith("isin"):
+        return "is not one of the allowed values", "use one of: " + ", ".join(cons.get("enum", []))
+    if check.startswith("str_matches"):
+        return f"does not match the pattern {cons.get('pattern')}", "ids are lower-case letters, digits, '_', '.', '-'" if "a-z0-9" in str(cons.get("pattern")) else "correct the value's format"
+    if check.startswith(("greater_than_or_equal_to", "in_range")) or check.startswith("less_than_or_equal_to"):
+        return f"is out of range (minimum {cons.get('minimum', '-')}, maximum {cons.get('maximum', '-')})", "correct the number"
+    if check.startswith(("str_length",)):
+        return "has the wrong length", f"length must be between {cons.get('minLength', 0)} and {cons.get('maxLength', 'any')}"
+    if "dtype" in check:
+        return f"has the wrong type ({check})", "correct the values in this column"
+    return f"fails check {check}", "correct the value"
+
+
+def read_table(package: Package, resource: Resource, problems: list[Problem]) -> Table | None:
+    """Read one resource's CSV through every layer of checks; None when it cannot be read as a table."""
+    path = package.root / resource.path
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        problems.append(Problem(resource.path, "file not found", f"create it with the header {','.join(resource.field_names)}", code="csv.missing"))
+        return None
+    text = read_text(resource, data, problems)
+    if text is None:
+        return None
+    parsed = parse_rows(resource, text, problems)
+    if parsed is None:
+        return None
+    table = coerce(resource, *parsed, problems)
+    check_constraints(table, problems)
+    return table
+
+
+def read_tables(package: Package, problems: list[Problem]) -> dict[str, Table]:
+    tables = {}
+    for name, resource in package.resources.items():
+        table = read_table(package, resource, problems)
+        if table is not None:
+            tables[name] = table
+    return tables

