@@ -24,6 +24,7 @@ SIDE_COLOURS = {
     "third-party": "#8e44ad", "media": "#999999", "unknown": "#bbbbbb",
 }
 STYLE = {"svg.hashsalt": "badia", "svg.fonttype": "none", "font.size": 9, "font.family": "DejaVu Sans"}
+MAX_LABELS = 40  # the busiest points are named; more names would hide the map
 SAVE = {"format": "svg", "metadata": {"Date": None, "Creator": None}, "bbox_inches": "tight"}
 
 
@@ -54,9 +55,9 @@ def timeline(tables: dict[str, Table]) -> Figure:
     for y, side in enumerate(reversed(lanes)):
         mine = rows[rows["side"] == side]
         colour = SIDE_COLOURS[side]
-        ranged = mine[mine["date_end"] > mine["date_start"]]
-        for start, end in sorted(zip(ranged["date_start"], ranged["date_end"])):
-            ax.plot([start, end + pd.Timedelta(days=1)], [y, y], color=colour, alpha=0.18, linewidth=7, solid_capstyle="butt")
+        ranges = mine.loc[mine["date_end"] > mine["date_start"], ["date_start", "date_end"]].drop_duplicates().sort_values(["date_start", "date_end"])
+        if len(ranges):
+            ax.hlines([y] * len(ranges), ranges["date_start"], ranges["date_end"] + pd.Timedelta(days=1), colors=colour, alpha=0.18, linewidth=7)
         per_day = mine[mine["date_end"] == mine["date_start"]].groupby("date_start").size()
         ax.scatter(per_day.index + pd.Timedelta(hours=12), [y] * len(per_day), s=[20 + 40 * (n - 1) for n in per_day], color=colour, zorder=3)
         for day, n in per_day[per_day > 1].items():
@@ -119,16 +120,22 @@ def places_map(tables: dict[str, Table]) -> Figure:
     ax.set_xlim(bounds[0], bounds[2])
     ax.set_ylim(bounds[1], bounds[3])
     ax.set_aspect(1 / math.cos(math.radians((bounds[1] + bounds[3]) / 2)))
-    labels = []
     # Busiest points first, so that their labels get the best places.
-    for (x, y), here in sorted(points.items(), key=lambda item: (-sum(int(counts.get(p.place_id, 0)) for p in item[1]), item[0])):
+    busiest = sorted(points.items(), key=lambda item: (-sum(int(counts.get(p.place_id, 0)) for p in item[1]), item[0]))
+    markers, labels = [], []
+    for (x, y), here in busiest:
         n = sum(int(counts.get(p.place_id, 0)) for p in here)
         area = all(pd.notna(p.geo_precision) and int(p.geo_precision) >= 3 for p in here)
-        colour = "#c0392b" if n else "#555555"
-        ax.scatter([x], [y], s=18 + 40 * n, facecolors="none" if area else colour, edgecolors=colour, linewidths=1.2, zorder=3, alpha=0.85)
+        markers.append((x, y, 18 + 40 * n, "#c0392b" if n else "#555555", area))
         text = "\n".join(p.name + (f" ({int(counts[p.place_id])})" if p.place_id in counts else "") for p in here)
         labels.append(((x, y), text, "#222222" if n else "#666666"))
-    place_labels(fig, ax, labels, [((x, y), 18 + 40 * sum(int(counts.get(p.place_id, 0)) for p in here)) for (x, y), here in points.items()])
+    for area in (False, True):
+        chosen = [m for m in markers if m[4] == area]
+        if chosen:
+            xs, ys, sizes, colours, _ = zip(*chosen)
+            ax.scatter(xs, ys, s=sizes, facecolors="none" if area else list(colours), edgecolors=list(colours),
+                       linewidths=1.2, zorder=3, alpha=0.85)
+    place_labels(fig, ax, labels[:MAX_LABELS], [((x, y), size) for x, y, size, _, _ in markers])
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
     ax.set_title("Places with coordinates; (n) = events there; hollow = the point stands for an area", fontsize=9, loc="left")

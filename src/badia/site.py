@@ -340,29 +340,36 @@ KIND_TAG = {"evidence": "E", "claim": "C", "quote": "Q", "excluded": "X", "menti
 def highlight_html(text: str, spans: list[Span]) -> str:
     """The text as HTML with every span highlighted and linked to its row.
 
-    Spans may nest or cross; crossing spans are split so that the elements stay well nested (a
-    continuation carries no id and no tag). Mentions become links on their own words; the other
-    spans (and a mention inside another mention, since links cannot nest) become <mark>s that open
-    with a small tag linking to the row. The text content of the result is exactly `text`. Written here because no library found renders
-    overlapping, linked character ranges."""
-    ordered = sorted(spans, key=lambda s: (s.start, -s.end, KIND_ORDER[s.kind], s.anchor))
+    A mention that overlaps no other mention becomes a link on its own words; every other span
+    becomes a <mark> that opens with a small tag linking to its row. Links are always the
+    innermost elements (links cannot nest), and spans that cross are split so that the elements
+    stay well nested (a continuation carries no id and no tag). The text content of the result
+    is exactly `text`. Written here because no library found renders overlapping, linked
+    character ranges."""
+    mentions = sorted((s for s in spans if s.kind == "mention"), key=lambda s: (s.start, s.end))
+    crossed = set()
+    for i, a in enumerate(mentions):
+        for b in mentions[i + 1:]:
+            if b.start >= a.end:
+                break
+            crossed.update((a, b))
+    links = {s for s in mentions if s not in crossed}
+    ordered = sorted(spans, key=lambda s: (s in links, s.start, -s.end, KIND_ORDER[s.kind], s.anchor))
     points = sorted({0, len(text), *(s.start for s in spans), *(s.end for s in spans)})
     out: list[str] = []
-    stack: list[tuple[Span, str]] = []  # open spans and their closing tags
+    stack: list[Span] = []
     for a, b in zip(points, points[1:]):
-        covering = [s for s in ordered if s.start <= a and s.end >= b and s.start < s.end]
+        covering = [s for s in ordered if s.start <= a and s.end >= b]
         keep = 0
-        while keep < len(stack) and keep < len(covering) and stack[keep][0] == covering[keep]:
+        while keep < len(stack) and keep < len(covering) and stack[keep] == covering[keep]:
             keep += 1
-        for _, closing in reversed(stack[keep:]):
-            out.append(closing)
+        out.extend("</a>" if s in links else "</mark>" for s in reversed(stack[keep:]))
         del stack[keep:]
         for span in covering[keep:]:
-            in_link = any(open_span.kind == "mention" and closing == "</a>" for open_span, closing in stack)
-            out.append(_open(span, first=span.start == a, as_link=span.kind == "mention" and not in_link))
-            stack.append((span, "</a>" if span.kind == "mention" and not in_link else "</mark>"))
+            out.append(_open(span, first=span.start == a, as_link=span in links))
+            stack.append(span)
         out.append(html.escape(text[a:b], quote=False))
-    out.extend(closing for _, closing in reversed(stack))
+    out.extend("</a>" if s in links else "</mark>" for s in reversed(stack))
     return "".join(out)
 
 
