@@ -235,15 +235,18 @@ FROM event_reports WHERE event_id = :event_id ORDER BY published_date, article_i
     },
     "conflicting_claims": {
         "title": "Conflicting claims",
-        "description": "Pairs of claims about the same subject and property that disagree (another number, unit, "
-                       "reference place or direction), side by side.",
+        "description": "Pairs of claims that measure the same thing (same subject, property, unit and reference place) "
+                       "but give different numbers or directions, side by side. Claims without a number or direction "
+                       "(e.g. 'several kilometres') cannot conflict.",
         "sql": """SELECT a.property, coalesce(a.subject_place_id, a.subject_event_id, a.subject) AS about,
        a.claim_id AS claim_a, a.text AS text_a, a.value AS value_a, a.unit AS unit_a, a.reference_place_id AS from_a, a.direction AS direction_a, a.article_id AS article_a,
        b.claim_id AS claim_b, b.text AS text_b, b.value AS value_b, b.unit AS unit_b, b.reference_place_id AS from_b, b.direction AS direction_b, b.article_id AS article_b
 FROM claims a JOIN claims b
   ON a.claim_id < b.claim_id AND a.property = b.property
  AND coalesce(a.subject_place_id, a.subject_event_id, a.subject) = coalesce(b.subject_place_id, b.subject_event_id, b.subject)
-WHERE a.value IS NOT b.value OR a.unit IS NOT b.unit OR a.reference_place_id IS NOT b.reference_place_id OR a.direction IS NOT b.direction
+ AND a.unit IS b.unit AND a.reference_place_id IS b.reference_place_id
+WHERE (a.value IS NOT NULL AND b.value IS NOT NULL AND a.value != b.value)
+   OR (a.direction IS NOT NULL AND b.direction IS NOT NULL AND a.direction != b.direction)
 ORDER BY a.property, about, a.claim_id, b.claim_id""",
     },
 }
