@@ -37,8 +37,9 @@ def missing_browser() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="session", autouse=True)
 def require_browser():
+    """Session-scoped so that it runs before the session's build: a skip costs nothing."""
     reason = missing_browser()
     if reason and os.environ.get("CI") == "true":
         pytest.fail(f"browser tests must run in CI: {reason}")
