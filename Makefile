@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8001
 
-.PHONY: setup validate build serve test release clean
+.PHONY: setup validate build serve test release docs clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "badia needs Python 3.11 or newer")'
@@ -29,6 +29,12 @@ serve: build
 
 test: setup
 	$(BIN)/python -m pytest
+
+release: setup
+	$(BIN)/badia release
+
+docs: setup
+	$(BIN)/badia docs
 
 clean:
 	rm -rf build .build.* $(VENV)

@@ -66,7 +66,11 @@ def write_all(package: Package, tables: dict[str, Table], folder: Path) -> None:
         write_csv(table, folder / "csv" / f"{name}.csv")
         write_parquet(table, folder / "parquet" / f"{name}.parquet")
     write_sqlite(package, tables, folder / "badia.db")
+    from badia import figures, site
     from badia.serve import datasette_metadata
+
+    site.add_to_database(package.root, folder / "badia.db")
+    figures.write_figures(tables, folder / "figures")
 
     (folder / "metadata.json").write_text(json.dumps(datasette_metadata(package), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (folder / "datapackage.json").write_text(json.dumps(built_datapackage(package), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

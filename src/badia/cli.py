@@ -51,6 +51,40 @@ def cmd_serve(args) -> int:
     return serve(args.root, host=args.host, port=args.port, build_dir=Path(args.build) if args.build else None)
 
 
+def cmd_release(args) -> int:
+    from badia.build import BuildRefused
+    from badia.release import ReleaseRefused, release, sha256_file
+
+    try:
+        archive = release(args.root, Path(args.out) if args.out else None)
+    except UnusableInput as e:
+        _print_problems(e.problems, "text", sys.stderr)
+        return EXIT_UNUSABLE
+    except (BuildRefused, ReleaseRefused) as e:
+        _print_problems(e.problems, "text", sys.stderr)
+        print("release refused: nothing was written", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"released {archive} (sha256 {sha256_file(archive)})")
+    return EXIT_VALID
+
+
+def cmd_docs(args) -> int:
+    from badia.build import BuildRefused
+    from badia.release import write_docs
+
+    try:
+        out = write_docs(args.root, Path(args.out) if args.out else None)
+    except UnusableInput as e:
+        _print_problems(e.problems, "text", sys.stderr)
+        return EXIT_UNUSABLE
+    except BuildRefused as e:
+        _print_problems(e.problems, "text", sys.stderr)
+        print("docs refused: the data is invalid; the docs are untouched", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"wrote {out / 'data-dictionary.md'} and {out / 'figures'}")
+    return EXIT_VALID
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="badia", description="Validate, build and serve the badia dataset.")
     p.add_argument("--root", type=Path, default=Path("."), help="dataset root (default: the current directory)")
@@ -69,6 +103,14 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8001)
     s.add_argument("--build", help="build folder to serve (default: ROOT/build)")
     s.set_defaults(func=cmd_serve)
+
+    r = sub.add_parser("release", help="build afresh and write build/release/badia-<version>.zip with SHA256SUMS")
+    r.add_argument("--out", help="output folder (default: ROOT/build/release)")
+    r.set_defaults(func=cmd_release)
+
+    d = sub.add_parser("docs", help="write docs/data-dictionary.md and docs/figures/ from the schemas and the data")
+    d.add_argument("--out", help="output folder (default: ROOT/docs)")
+    d.set_defaults(func=cmd_docs)
     return p
 
 

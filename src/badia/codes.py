@@ -36,3 +36,6 @@ UCDP_WHERE_PREC = {
 }
 # ACLED time_precision from UCDP date_prec: 1 day, 2 week or less, 3 a month or more.
 ACLED_TIME_PRECISION = {1: 1, 2: 2, 3: 2, 4: 3, 5: 3}
+# ACLED geo_precision from UCDP where_prec: 1 the named town itself, 2 near it or part of a
+# region, 3 a larger area (an admin unit, a stretch between places, the country, water).
+ACLED_GEO_PRECISION = {1: 1, 2: 2, 3: 3, 4: 3, 5: 3, 6: 3, 7: 3}

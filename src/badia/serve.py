@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from badia.package import Package
+from badia.site import PLUGINS_DIR, TEMPLATES_DIR, add_metadata
 
 DEFAULT_FACETS = {
     "events": ["event_type", "sub_event_type", "date_precision", "place_id"],
@@ -39,7 +40,7 @@ def datasette_metadata(package: Package) -> dict:
         if name in LABEL_COLUMNS:
             entry["label_column"] = LABEL_COLUMNS[name]
         tables[name] = entry
-    return {
+    return add_metadata({
         "title": desc.get("title", "badia"),
         "description": desc.get("description", ""),
         "license": licence.get("name", ""),
@@ -47,7 +48,7 @@ def datasette_metadata(package: Package) -> dict:
         "source": sources,
         "about": f"badia {package.version}",
         "databases": {"badia": {"tables": tables}},
-    }
+    }, package)
 
 
 def datasette_args(build_dir: Path, host: str, port: int) -> list[str]:
@@ -57,6 +58,8 @@ def datasette_args(build_dir: Path, host: str, port: int) -> list[str]:
         "--host", host, "--port", str(port),
         "--setting", "sql_time_limit_ms", "3000",
         "--setting", "default_page_size", "50",
+        "--setting", "allow_download", "off",
+        "--plugins-dir", str(PLUGINS_DIR), "--template-dir", str(TEMPLATES_DIR),
     ]
 
 

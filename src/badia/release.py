@@ -1,0 +1,244 @@
+"""Release: a citable, verifiable archive of one version of the dataset, and the generated docs.
+
+`badia release` builds the current data afresh and writes build/release/badia-<version>.zip
+(plus badia-<version>.zip.sha256). The archive holds one folder, badia-<version>/, with the CSV
+and Parquet tables, the SQLite database, a datapackage.json for those files, the data
+dictionary, the figures, this version's CHANGELOG entry, LICENSE, CITATION.cff, a README and
+SHA256SUMS (check it with `sha256sum -c SHA256SUMS` inside the folder).
+
+The same commit gives the same bytes: files in sorted order, every timestamp set to the release
+date of the CHANGELOG entry, fixed permissions, and builds that are themselves deterministic.
+Decision: the full texts of the articles are not in a release (they are their publishers'); the
+database's article_texts table is dropped and the file rebuilt so that no page keeps them.
+
+`badia docs` writes docs/data-dictionary.md and docs/figures/, the copies the README shows.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+import uuid
+import zipfile
+from pathlib import Path
+
+from badia.build import BuildRefused, build
+from badia.dictionary import data_dictionary
+from badia.figures import write_figures
+from badia.package import Package, load_package
+from badia.report import Problem
+from badia.site import TEXTS_TABLE
+from badia.tables import read_tables
+from badia.validate import validate
+
+SEMVER = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?")
+ENTRY_HEADING = re.compile(r"^## \[(?P<version>[^\]]+)\] - (?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[ \t]*$", re.M)
+ROOT_FILES = ("LICENSE", "CITATION.cff")
+CHUNK = 1 << 20
+
+
+class ReleaseRefused(Exception):
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(p.sentence() for p in problems))
+        self.problems = problems
+
+
+# --- what a release needs before it is built ---------------------------------------------------
+
+def changelog_entry(text: str, version: str) -> tuple[str, str] | None:
+    """This version's entry of CHANGELOG.md (heading included) and its date, or None."""
+    headings = list(ENTRY_HEADING.finditer(text))
+    for i, heading in enumerate(headings):
+        if heading["version"] == version:
+            end = headings[i + 1].start() if i + 1 < len(headings) else len(text)
+            return text[heading.start():end].strip() + "\n", heading["date"]
+    return None
+
+
+def citation_field(text: str, key: str) -> str | None:
+    """A top-level scalar of CITATION.cff (YAML), unquoted."""
+    import yaml
+
+    value = (yaml.safe_load(text) or {}).get(key)
+    return None if value is None else str(value)
+
+
+def check_release(root: Path, package: Package) -> tuple[str, str]:
+    """The CHANGELOG entry and release date of the package's version; ReleaseRefused with every
+    reason if the version is not semver or the changelog, citation or licence do not match it."""
+    version, problems = package.version, []
+    if not SEMVER.fullmatch(version):
+        problems.append(Problem("datapackage.json", f"version '{version}' is not a semantic version", "write MAJOR.MINOR.PATCH, e.g. 0.2.0", column="version", code="release.version"))
+    entry = None
+    changelog = root / "CHANGELOG.md"
+    if not changelog.is_file():
+        problems.append(Problem("CHANGELOG.md", "file not found", "add a CHANGELOG.md with an entry '## [VERSION] - YYYY-MM-DD'", code="release.changelog"))
+    else:
+        entry = changelog_entry(changelog.read_text(encoding="utf-8"), version)
+        if entry is None:
+            problems.append(Problem("CHANGELOG.md", f"no entry for version {version}", f"add a section headed '## [{version}] - YYYY-MM-DD' that says what changed", code="release.changelog"))
+    for name in ROOT_FILES:
+        if not (root / name).is_file():
+            problems.append(Problem(name, "file not found", f"restore {name} from git", code="release.missing"))
+    if (root / "CITATION.cff").is_file():
+        text = (root / "CITATION.cff").read_text(encoding="utf-8")
+        cited = citation_field(text, "version")
+        if cited != version:
+            problems.append(Problem("CITATION.cff", f"version is '{cited}' but datapackage.json says '{version}'", "make them the same", column="version", code="release.citation"))
+        released = citation_field(text, "date-released")
+        if entry and released != entry[1]:
+            problems.append(Problem("CITATION.cff", f"date-released is '{released}' but the CHANGELOG entry of {version} is dated {entry[1]}", "make them the same", column="date-released", code="release.citation"))
+    if problems:
+        raise ReleaseRefused(problems)
+    return entry
+
+
+# --- the release -------------------------------------------------------------------------------
+
+def release(root: Path | str, out: Path | None = None) -> Path:
+    """Build the dataset at `root` afresh and write its release archive to `out` (default ROOT/build/release)."""
+    root = Path(root)
+    out = Path(out) if out else root / "build" / "release"
+    package = load_package(root)
+    entry, released = check_release(root, package)
+    name = f"badia-{package.version}"
+    with tempfile.TemporaryDirectory(prefix="badia-release-") as tmp:
+        built = build(root, Path(tmp) / "build")
+        folder = Path(tmp) / name
+        stage(root, package, built, folder, entry)
+        staged_zip = Path(tmp) / f"{name}.zip"
+        write_zip(folder, staged_zip, tuple(int(p) for p in released.split("-")) + (0, 0, 0))
+        out.mkdir(parents=True, exist_ok=True)
+        archive = out / f"{name}.zip"
+        if archive.exists() and sha256_file(archive) != sha256_file(staged_zip):
+            raise ReleaseRefused([Problem(str(archive), f"an archive of version {package.version} already exists with other contents",
+                                          "a published version never changes: raise the version in datapackage.json, CHANGELOG.md and "
+                                          "CITATION.cff (or delete that archive if it was never published)", code="release.exists")])
+        publish(staged_zip, archive)
+        digest = sha256_file(archive)
+        write_atomic(out / f"{name}.zip.sha256", f"{digest}  {name}.zip\n".encode())
+    return archive
+
+
+def stage(root: Path, package: Package, built: Path, folder: Path, entry: str) -> None:
+    """Lay out the release folder: the built tables, the database without article texts, the docs."""
+    folder.mkdir()
+    for sub in ("csv", "parquet", "figures"):
+        shutil.copytree(built / sub, folder / sub)
+    shutil.copyfile(built / "badia.db", folder / "badia.db")
+    strip_texts(folder / "badia.db")
+    desc = release_datapackage(json.loads((built / "datapackage.json").read_text(encoding="utf-8")))
+    (folder / "datapackage.json").write_text(json.dumps(desc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tables = read_tables(package, [])
+    (folder / "data-dictionary.md").write_text(data_dictionary(package, tables), encoding="utf-8")
+    (folder / "CHANGELOG.md").write_text(entry, encoding="utf-8")
+    for name in ROOT_FILES:
+        shutil.copyfile(root / name, folder / name)
+    (folder / "README.md").write_text(readme(package), encoding="utf-8")
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    (folder / "SHA256SUMS").write_text("".join(f"{sha256_file(folder / f)}  {f}\n" for f in files), encoding="utf-8")
+
+
+def strip_texts(db: Path) -> None:
+    """Drop the article texts and rebuild the file (VACUUM), so that no free page keeps them."""
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute(f"DROP TABLE IF EXISTS [{TEXTS_TABLE}]")
+        conn.commit()
+        conn.execute("VACUUM")
+    finally:
+        conn.close()
+
+
+def release_datapackage(built: dict) -> dict:
+    """The built package's descriptor plus the SQLite database as a file resource."""
+    desc = copy.deepcopy(built)
+    desc["resources"].append({
+        "name": "badia_sqlite", "path": "badia.db", "format": "sqlite", "mediatype": "application/vnd.sqlite3",
+        "description": "Every table in one SQLite database, with primary and foreign keys, full-text search "
+                       "(quotes_fts, events_fts, claims_fts) and the views events_flat, quotes_with_speakers, "
+                       "event_reports and events_map. Open it with Datasette, sqlite3 or any SQLite client.",
+    })
+    return desc
+
+
+def readme(package: Package) -> str:
+    desc = package.descriptor
+    licence = (desc.get("licenses") or [{}])[0]
+    return f"""# {desc.get('title', 'badia')}, version {package.version}
+
+{desc.get('description', '')}
+
+- `csv/` and `parquet/`: the tables (`datapackage.json` describes every field; `data-dictionary.md` explains them)
+- `badia.db`: the same tables in SQLite, with full-text search and ACLED-style views (`events_flat`)
+- `figures/`: a timeline of events per day by side, and a map of the places
+- `CHANGELOG.md`: what changed in this version; `CITATION.cff`: how to cite it
+
+Licence: {licence.get('name', '')} ({licence.get('path', '')}) for the annotations; see `LICENSE`.
+The articles themselves are their publishers' and are not in this archive: every quote and
+evidence span gives its article, its character offsets and the article's SHA-256, so that
+anyone holding the article can check it.
+
+Check the files: `sha256sum -c SHA256SUMS` in this folder.
+"""
+
+
+def write_zip(folder: Path, path: Path, date_time: tuple) -> None:
+    """Zip `folder` (as one top folder of the same name) the same way every time."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    with zipfile.ZipFile(path, "w") as zf:
+        for file in files:
+            info = zipfile.ZipInfo(f"{folder.name}/{file.relative_to(folder).as_posix()}", date_time=date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # Unix, whatever machine builds it
+            info.external_attr = 0o100644 << 16
+            with file.open("rb") as src, zf.open(info, "w") as dst:
+                shutil.copyfileobj(src, dst, CHUNK)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def publish(staged: Path, dest: Path) -> None:
+    """Move a finished file into place in one step (a copy beside it, then a rename)."""
+    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.tmp")
+    shutil.copyfile(staged, tmp)
+    os.replace(tmp, dest)
+
+
+def write_atomic(dest: Path, data: bytes) -> None:
+    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, dest)
+
+
+# --- the docs the README shows -----------------------------------------------------------------
+
+def write_docs(root: Path | str, out: Path | None = None) -> Path:
+    """Write the data dictionary and the figures from the data (default ROOT/docs); refuses invalid data."""
+    root = Path(root)
+    out = Path(out) if out else root / "docs"
+    problems = validate(root)
+    if problems:
+        raise BuildRefused(problems)
+    package = load_package(root)
+    tables = read_tables(package, [])
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "data-dictionary.md", data_dictionary(package, tables).encode("utf-8"))
+    with tempfile.TemporaryDirectory(prefix="badia-figures-") as tmp:
+        write_figures(tables, Path(tmp))
+        (out / "figures").mkdir(exist_ok=True)
+        for figure in sorted(Path(tmp).iterdir()):
+            publish(figure, out / "figures" / figure.name)
+    return out

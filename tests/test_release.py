@@ -1,0 +1,209 @@
+"""`badia release`: the same commit gives the same bytes, the checksums verify, the archive holds
+what it promises and not the articles' texts, and a release never overwrites a published one."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, copy_dataset, edit_cell, run_badia
+
+RELEASE_FILES = ("CHANGELOG.md", "CITATION.cff", "LICENSE")
+VERSION = json.loads((ROOT / "datapackage.json").read_text())["version"]
+TABLES = [r["name"] for r in json.loads((ROOT / "datapackage.json").read_text())["resources"]]
+NAME = f"badia-{VERSION}"
+
+
+def releasable(dest: Path) -> Path:
+    """A copy of the dataset with the files a release needs beside it."""
+    copy_dataset(dest)
+    for name in RELEASE_FILES:
+        shutil.copy2(ROOT / name, dest / name)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def releases(tmp_path_factory) -> tuple[Path, Path, list[str]]:
+    """Two releases of the same dataset into the same folder, by two separate runs of the real CLI
+    (the second is refused unless its archive is byte-identical to the first)."""
+    root = releasable(tmp_path_factory.mktemp("release") / "dataset")
+    out = root.parent / "out"
+    outputs = []
+    for _ in (1, 2):
+        result = run_badia("release", "--out", str(out), root=root)
+        assert result.returncode == 0, result.stdout + result.stderr
+        outputs.append(result.stdout)
+    return root, out, outputs
+
+
+@pytest.fixture(scope="module")
+def extracted(releases, tmp_path_factory) -> Path:
+    _, out, _ = releases
+    dest = tmp_path_factory.mktemp("extracted")
+    with zipfile.ZipFile(out / f"{NAME}.zip") as zf:
+        zf.extractall(dest)
+    return dest / NAME
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_same_commit_gives_byte_identical_archives(releases):
+    _, out, outputs = releases
+    digest = sha256(out / f"{NAME}.zip")
+    assert outputs == [f"released {out / NAME}.zip (sha256 {digest})\n"] * 2
+    assert (out / f"{NAME}.zip.sha256").read_text() == f"{digest}  {NAME}.zip\n"
+
+
+def test_checksums_verify(releases, extracted):
+    lines = (extracted / "SHA256SUMS").read_text().splitlines()
+    listed = {}
+    for line in lines:
+        digest, name = line.split("  ", 1)
+        listed[name] = digest
+    files = sorted(p.relative_to(extracted).as_posix() for p in extracted.rglob("*") if p.is_file())
+    assert sorted(listed) == [f for f in files if f != "SHA256SUMS"]
+    for name, digest in listed.items():
+        assert sha256(extracted / name) == digest, name
+    if shutil.which("sha256sum"):
+        check = subprocess.run(["sha256sum", "--check", "--strict", "SHA256SUMS"], cwd=extracted, capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+        outer = subprocess.run(["sha256sum", "--check", f"{NAME}.zip.sha256"], cwd=releases[1], capture_output=True, text=True)
+        assert outer.returncode == 0, outer.stdout + outer.stderr
+
+
+def test_archive_contents(releases, extracted, built):
+    _, out, _ = releases
+    with zipfile.ZipFile(out / f"{NAME}.zip") as zf:
+        infos = zf.infolist()
+    names = [i.filename for i in infos]
+    assert names == sorted(names) and all(n.startswith(f"{NAME}/") for n in names)
+    entry_date = re.search(rf"^## \[{re.escape(VERSION)}\] - (\d{{4}})-(\d\d)-(\d\d)", (ROOT / "CHANGELOG.md").read_text(), re.M)
+    assert {i.date_time for i in infos} == {tuple(int(g) for g in entry_date.groups()) + (0, 0, 0)}
+    expected = {f"csv/{t}.csv" for t in TABLES} | {f"parquet/{t}.parquet" for t in TABLES} | {
+        "badia.db", "datapackage.json", "data-dictionary.md", "CHANGELOG.md", "LICENSE", "CITATION.cff", "README.md",
+        "SHA256SUMS", "figures/timeline.svg", "figures/map.svg"}
+    assert {n[len(NAME) + 1:] for n in names} == expected
+    for t in TABLES:
+        assert (extracted / "csv" / f"{t}.csv").read_bytes() == (built / "csv" / f"{t}.csv").read_bytes()
+    changelog = (extracted / "CHANGELOG.md").read_text()
+    assert changelog.startswith(f"## [{VERSION}]") and changelog.strip() in (ROOT / "CHANGELOG.md").read_text()
+    assert "## [" not in changelog[3:], "only this version's entry"
+    dictionary = (extracted / "data-dictionary.md").read_text()
+    assert all(f"## {t}" in dictionary for t in TABLES)
+    with sqlite3.connect(extracted / "badia.db") as conn:
+        for t in TABLES:
+            with (ROOT / "data" / f"{t}.csv").open(encoding="utf-8") as fh:
+                assert conn.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] == sum(1 for _ in csv.DictReader(fh))
+        assert conn.execute("SELECT count(*) FROM events_flat").fetchone()[0] == conn.execute("SELECT count(*) FROM events").fetchone()[0]
+
+
+def test_datapackage_describes_the_release(extracted):
+    desc = json.loads((extracted / "datapackage.json").read_text())
+    assert desc["version"] == VERSION
+    paths = {r["path"] for r in desc["resources"]}
+    assert "badia.db" in paths and all((extracted / p).is_file() for p in paths)
+    result = subprocess.run([str(Path(sys.executable).with_name("frictionless")), "validate", "datapackage.json"],
+                            cwd=extracted, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_article_texts_stay_out_of_the_release(releases, extracted, built):
+    root = releases[0]
+    with sqlite3.connect(built / "badia.db") as conn:
+        with (ROOT / "data" / "articles.csv").open(encoding="utf-8") as fh:
+            assert conn.execute("SELECT count(*) FROM article_texts").fetchone()[0] == sum(1 for _ in csv.DictReader(fh))
+    with sqlite3.connect(extracted / "badia.db") as conn:
+        assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'article_texts'").fetchone()[0] == 0
+    annotations = "\n".join((ROOT / "data" / f"{t}.csv").read_text(encoding="utf-8") for t in TABLES)
+    unquoted = [line.strip() for seed in sorted((root / "seeds").glob("*.txt"))
+                for line in seed.read_text(encoding="utf-8").splitlines() if len(line.strip()) >= 60 and line.strip() not in annotations]
+    assert unquoted, "every long line of the seeds is quoted in full: this test would prove nothing"
+    archive = b"".join(p.read_bytes() for p in sorted(extracted.rglob("*")) if p.is_file())
+    assert [line for line in unquoted if line.encode("utf-8") in archive] == []
+
+
+def test_citation_and_licence_match_the_package():
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    package = json.loads((ROOT / "datapackage.json").read_text())
+    assert citation["cff-version"] == "1.2.0" and citation["title"] and citation["authors"] and citation["message"]
+    assert str(citation["version"]) == package["version"]
+    assert citation["license"] == package["licenses"][0]["name"]
+    licence = (ROOT / "LICENSE").read_text()
+    assert "MIT License" in licence and "CC-BY-4.0" in licence and "not part of any release" in licence
+
+
+def test_release_refuses_what_it_cannot_publish(tmp_path):
+    root = releasable(tmp_path / "dataset")
+    package = json.loads((root / "datapackage.json").read_text())
+
+    package["version"] = "1.0"
+    (root / "datapackage.json").write_text(json.dumps(package))
+    result = run_badia("release", root=root)
+    assert result.returncode == 1
+    assert "datapackage.json: column 'version': version '1.0' is not a semantic version" in result.stderr
+    assert "CHANGELOG.md: no entry for version 1.0" in result.stderr
+    assert "CITATION.cff: column 'version'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (root / "build" / "release").exists()
+
+
+def test_a_published_version_is_never_overwritten(releases, tmp_path):
+    root = shutil.copytree(releases[0], tmp_path / "dataset")
+    out = shutil.copytree(releases[1], tmp_path / "out")
+    published = (out / f"{NAME}.zip").read_bytes()
+    edit_cell(root / "data" / "events.csv", 0, "summary", "A changed summary, without a new version.")
+    result = run_badia("release", "--out", str(out), root=root)
+    assert result.returncode == 1
+    assert "already exists with other contents" in result.stderr and "raise the version" in result.stderr
+    assert (out / f"{NAME}.zip").read_bytes() == published
+    assert sorted(p.name for p in out.iterdir()) == [f"{NAME}.zip", f"{NAME}.zip.sha256"]
+
+
+def test_release_served_without_texts_lists_the_spans(extracted):
+    from datasette.app import Datasette
+
+    from badia.site import PLUGINS_DIR, TEMPLATES_DIR
+
+    ds = Datasette(immutables=[str(extracted / "badia.db")], plugins_dir=str(PLUGINS_DIR), template_dir=str(TEMPLATES_DIR))
+    article = next(csv.DictReader((ROOT / "data" / "articles.csv").open(encoding="utf-8")))
+    import asyncio
+
+    response = asyncio.run(ds.client.get(f"/articles/{article['article_id']}"))
+    assert response.status_code == 200
+    assert "not in this database" in response.text
+    quote = next(q for q in csv.DictReader((ROOT / "data" / "quotes.csv").open(encoding="utf-8")) if q["article_id"] == article["article_id"])
+    assert f'href="/badia/quotes/{quote["quote_id"]}"' in response.text
+
+
+def lint_workflow(path: Path) -> subprocess.CompletedProcess:
+    """Check a GitHub Actions workflow against its JSON Schema (vendored by check-jsonschema: offline)."""
+    return subprocess.run([str(Path(sys.executable).with_name("check-jsonschema")), "--builtin-schema", "vendor.github-workflows", str(path)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_release_workflow(tmp_path):
+    workflows = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
+    assert ROOT / ".github" / "workflows" / "release.yml" in workflows
+    for workflow in workflows:
+        result = lint_workflow(workflow)
+        assert result.returncode == 0, result.stdout + result.stderr
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps: not-a-list\n")
+    assert lint_workflow(broken).returncode != 0
+    release = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yml").read_text())
+    assert release[True]["push"]["tags"]  # YAML 1.1 reads the key `on` as True
+    steps = "\n".join(step.get("run", "") for step in release["jobs"]["release"]["steps"])
+    assert "make release" in steps and "sha256sum --check" in steps and "gh release create" in steps
