@@ -175,13 +175,16 @@ def plain_csv(resource: Resource, data: bytes) -> tuple[pd.DataFrame, np.ndarray
         return None
     if arrow.column_names != names:
         return None
-    # A row starts after each line break outside quotes (an even number of quotes before it).
-    breaks = np.flatnonzero(buf == ord("\n"))
-    outside = np.searchsorted(quotes, breaks) % 2 == 0
-    row_starts = breaks[outside][: arrow.num_rows] + 1
-    lines = np.searchsorted(breaks, row_starts) + 1
-    if len(lines) != arrow.num_rows:
-        return None
+    if data.count(b"\n") == arrow.num_rows + data.endswith(b"\n"):
+        lines = np.arange(2, arrow.num_rows + 2)  # no line break inside a value: row i is on line i + 2
+    else:
+        # A row starts after each line break outside quotes (an even number of quotes before it).
+        breaks = np.flatnonzero(buf == ord("\n"))
+        outside = np.searchsorted(quotes, breaks) % 2 == 0
+        row_starts = breaks[outside][: arrow.num_rows] + 1
+        lines = np.searchsorted(breaks, row_starts) + 1
+        if len(lines) != arrow.num_rows:
+            return None
     return arrow.to_pandas(types_mapper={pa_arrow.string(): pd.StringDtype("pyarrow")}.get), lines.astype(np.int64)
 
 
