@@ -23,7 +23,7 @@ import sqlite_utils
 
 from badia.package import Package, load_package
 from badia.report import Problem
-from badia.tables import Table, read_tables
+from badia.tables import Table
 from badia.validate import FORMULA_STARTS, validate
 
 SQLITE_TYPE = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "boolean": "INTEGER", "date": "TEXT"}
@@ -40,12 +40,11 @@ def build(root: Path | str, out: Path | None = None) -> Path:
     """Validate the dataset at `root` and publish it to `out` (default ROOT/build)."""
     root = Path(root)
     out = Path(out) if out else root / "build"
-    problems = validate(root)
+    tables: dict[str, Table] = {}
+    problems = validate(root, keep=tables)  # the tables validate read are the ones written
     if problems:
         raise BuildRefused(problems)
     package = load_package(root)
-    read_problems: list[Problem] = []
-    tables = read_tables(package, read_problems)
     recover(out)
     staging = out.with_name(f".{out.name}.staging-{uuid.uuid4().hex[:8]}")
     staging.mkdir(parents=True)
