@@ -21,7 +21,13 @@ def cmd_validate(args) -> int:
     from badia.validate import validate
 
     try:
-        problems = validate(args.root)
+        if args.state:
+            from badia.incremental import validate_incremental
+
+            problems, kind = validate_incremental(args.root, args.state)
+            print(f"{kind} validation (state in {args.state})", file=sys.stderr)
+        else:
+            problems = validate(args.root)
     except UnusableInput as e:
         _print_problems(e.problems, args.format)
         return EXIT_UNUSABLE
@@ -92,6 +98,7 @@ def parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check every table, key, span and date; never writes")
     v.add_argument("--format", choices=sorted(FORMATS), default="text", help="text (default), github annotations, markdown summary, json")
+    v.add_argument("--state", type=Path, help="folder of the last valid state: validate only the rows appended since (see badia.incremental)")
     v.set_defaults(func=cmd_validate)
 
     b = sub.add_parser("build", help="validate, then write CSV, Parquet, SQLite and Datasette metadata to build/")

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as pa_arrow
+import pyarrow.csv as pa_csv
 from pandera.errors import SchemaErrors
 from pandera.io.pandas_io import from_frictionless_schema
 
@@ -133,11 +135,61 @@ def _header_problems(resource: Resource, header: list[str], problems: list[Probl
         problems.append(Problem(path, "columns are in the wrong order", f"the header must be: {','.join(expected)}", line=1, code="csv.header"))
 
 
-def coerce(resource: Resource, rows: list[list[str]], lines: list[int], problems: list[Problem]) -> Table:
-    """Turn string cells into typed columns; cells that are not of their type become problems (and NA)."""
+def plain_csv(resource: Resource, data: bytes) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """The cells and line numbers of a CSV file that is plainly well-formed, read with pyarrow; None
+    for any file that is not, which then goes through read_text/parse_rows for located problems.
+
+    Written here because pyarrow's reader is 5x faster than the csv module but more lenient: it
+    accepts a closing quote followed by text (`"b"c`), which the csv module refuses. So the file
+    is read this way only when every quote is where RFC 4180 puts it, a check made on the quote
+    positions with numpy: a quote that opens a field follows a delimiter, a line break, the start
+    of the file or an escaping quote; a quote that closes one precedes a delimiter, a line break,
+    the end of the file or an escaped quote. Anything else (BOM, NUL, CR, blank lines, invalid
+    UTF-8, wrong header or cell count) also leaves it to the exact path."""
+    if not data or len(data) > MAX_CSV_BYTES or data.startswith((b"\xef\xbb\xbf", b"\n")) or b"\x00" in data or b"\r" in data or b"\n\n" in data:
+        return None
+    size = len(data)
+    buf = np.frombuffer(data, dtype=np.uint8)
+    quotes = np.flatnonzero(buf == ord('"'))
+    if len(quotes) % 2:
+        return None
+    if len(quotes):
+        before = np.where(quotes > 0, buf[np.maximum(quotes - 1, 0)], ord("\n"))
+        after = np.where(quotes < size - 1, buf[np.minimum(quotes + 1, size - 1)], ord("\n"))
+        opening, closing = quotes[0::2], quotes[1::2]
+        opens_ok = np.isin(before[0::2], (ord(","), ord("\n")))
+        opens_ok[1:] |= opening[1:] == closing[:-1] + 1
+        closes_ok = np.isin(after[1::2], (ord(","), ord("\n")))
+        closes_ok[:-1] |= closing[:-1] + 1 == opening[1:]
+        if not (opens_ok.all() and closes_ok.all()):
+            return None
     names = resource.field_names
-    raw = pd.DataFrame(rows, columns=names, dtype=object) if rows else pd.DataFrame({n: pd.Series([], dtype=object) for n in names})
-    line_arr = np.asarray(lines, dtype=np.int64)
+    try:
+        arrow = pa_csv.read_csv(
+            pa_arrow.py_buffer(data),
+            read_options=pa_csv.ReadOptions(column_names=None),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(column_types={n: pa_arrow.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa_arrow.ArrowInvalid, UnicodeDecodeError):
+        return None
+    if arrow.column_names != names:
+        return None
+    if data.count(b"\n") == arrow.num_rows + data.endswith(b"\n"):
+        lines = np.arange(2, arrow.num_rows + 2)  # no line break inside a value: row i is on line i + 2
+    else:
+        # A row starts after each line break outside quotes (an even number of quotes before it).
+        breaks = np.flatnonzero(buf == ord("\n"))
+        outside = np.searchsorted(quotes, breaks) % 2 == 0
+        row_starts = breaks[outside][: arrow.num_rows] + 1
+        lines = np.searchsorted(breaks, row_starts) + 1
+        if len(lines) != arrow.num_rows:
+            return None
+    return arrow.to_pandas(types_mapper={pa_arrow.string(): pd.StringDtype("pyarrow")}.get), lines.astype(np.int64)
+
+
+def coerce(resource: Resource, raw: pd.DataFrame, line_arr: np.ndarray, problems: list[Problem]) -> Table:
+    """Turn string cells into typed columns; cells that are not of their type become problems (and NA)."""
     frame = {}
     for pos, fdef in enumerate(resource.fields, start=1):
         name, ftype = fdef["name"], fdef.get("type", "string")
@@ -238,13 +290,25 @@ def read_table(package: Package, resource: Resource, problems: list[Problem]) ->
     except FileNotFoundError:
         problems.append(Problem(resource.path, "file not found", f"create it with the header {','.join(resource.field_names)}", code="csv.missing"))
         return None
-    text = read_text(resource, data, problems)
-    if text is None:
-        return None
-    parsed = parse_rows(resource, text, problems)
-    if parsed is None:
-        return None
-    table = coerce(resource, *parsed, problems)
+    return table_from_bytes(resource, data, problems)
+
+
+def table_from_bytes(resource: Resource, data: bytes, problems: list[Problem]) -> Table | None:
+    """A CSV file's bytes through every layer of checks: the fast reader when the file is plain,
+    the exact one (which locates every structural fault) otherwise."""
+    plain = plain_csv(resource, data)
+    if plain is None:
+        text = read_text(resource, data, problems)
+        if text is None:
+            return None
+        parsed = parse_rows(resource, text, problems)
+        if parsed is None:
+            return None
+        rows, lines = parsed
+        names = resource.field_names
+        raw = pd.DataFrame(rows, columns=names, dtype=object) if rows else pd.DataFrame({n: pd.Series([], dtype=object) for n in names})
+        plain = raw, np.asarray(lines, dtype=np.int64)
+    table = coerce(resource, *plain, problems)
     check_constraints(table, problems)
     return table
 

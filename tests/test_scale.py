@@ -1,0 +1,137 @@
+"""The machinery of the performance work, checked for correctness (speed lives in scripts/bench.py):
+the synthetic corpus is valid and reproducible, a corrupted copy fails with the errors stock
+frictionless finds too, the fast CSV reader agrees with the exact one, and incremental validation
+reports what a full validation reports."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import ROOT, run_badia
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import bench  # noqa: E402
+import synth  # noqa: E402
+
+from badia import tables  # noqa: E402
+from badia.package import load_package  # noqa: E402
+
+
+def make_corpus(dest: Path, articles: int = 20, seed: int = 7) -> Path:
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "synth.py"), str(articles), "--out", str(dest), "--seed", str(seed)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return dest
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    return make_corpus(tmp_path_factory.mktemp("synth") / "corpus")
+
+
+def test_synthetic_corpus_is_valid_and_reproducible(corpus: Path, tmp_path: Path):
+    result = run_badia("validate", root=corpus)
+    assert result.returncode == 0, result.stdout[-3000:]
+    rows = bench.rows_in(corpus)
+    assert rows["events"] == synth.PER_ARTICLE["events"] * 20 and rows["event_sources"] == synth.PER_ARTICLE["event_sources"] * 20
+    assert digest(make_corpus(tmp_path / "again")) == digest(corpus)
+    assert digest(make_corpus(tmp_path / "other", seed=8)) != digest(corpus)
+
+
+def test_synth_refuses_to_write_inside_the_repository():
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "synth.py"), "2", "--out", str(ROOT / "synthetic")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "inside the repository" in result.stderr
+    assert not (ROOT / "synthetic").exists()
+
+
+def test_corrupted_copy_fails_with_the_errors_frictionless_finds(corpus: Path, tmp_path: Path):
+    broken = bench.copy_corpus(corpus, tmp_path / "broken")
+    injected = bench.corrupt(broken)
+    ours = run_badia("validate", "--format", "json", root=broken)
+    assert ours.returncode == 1
+    mine = bench.badia_errors(ours.stdout)
+    stock = subprocess.run([str(Path(sys.executable).with_name("frictionless")), "validate", "--json", "datapackage.json"],
+                           cwd=broken, capture_output=True, text=True, timeout=600)
+    theirs = bench.frictionless_errors(stock.stdout)
+    for path, line, column in injected:
+        assert bench.located(mine, line, column), (path, line, column)
+        assert bench.located(theirs, line, column), (path, line, column)
+    assert {(p, line) for p, line, _ in theirs} <= {(p, line) for p, line, _ in mine}
+
+
+CELL = st.text(alphabet=st.sampled_from(list('ab ,"\n\r') + ["é", "“"]), max_size=6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(st.lists(CELL, min_size=5, max_size=5), max_size=4), raw=st.text(alphabet=st.sampled_from(list('ab,"\n')), max_size=12), quote_all=st.booleans())
+def test_fast_reader_agrees_with_the_exact_one(rows, raw, quote_all):
+    """Whenever the fast reader takes a file, the exact reader finds no problem and the same cells
+    on the same lines; files it declines (malformed or unusual) are left to the exact reader."""
+    resource = load_package(ROOT).resource("quote_exclusions")
+    lines = [",".join(resource.field_names)]
+    for row in rows:
+        lines.append(",".join('"' + c.replace('"', '""') + '"' if quote_all or any(x in c for x in ',"\n\r') else c for c in row))
+    for data in (("\n".join(lines) + "\n").encode(), ("\n".join(lines) + "\n" + raw).encode()):
+        fast = tables.plain_csv(resource, data)
+        if fast is None:
+            continue
+        problems: list = []
+        text = tables.read_text(resource, data, problems)
+        exact = tables.parse_rows(resource, text, problems) if text is not None else None
+        assert not problems and exact is not None, (data, problems)
+        assert fast[0].astype(object).values.tolist() == exact[0] and fast[1].tolist() == exact[1], data
+
+
+def test_incremental_validation_reports_what_a_full_one_does(corpus: Path, tmp_path: Path):
+    pr = bench.copy_corpus(corpus, tmp_path / "pr")
+    state = tmp_path / "state"
+    first = run_badia("validate", "--state", str(state), root=pr)
+    assert first.returncode == 0 and "full validation" in first.stderr
+    assert json.loads((state / "state.json").read_text())["tables"]["events"]["rows"] == bench.rows_in(corpus)["events"]
+
+    synth.add_article(pr, "pr-1")
+    clean = run_badia("validate", "--state", str(state), root=pr)
+    assert clean.returncode == 0 and "incremental validation" in clean.stderr, clean.stdout[-2000:]
+
+    data = pr / "data"
+    event_actor = (data / "event_actors.csv").read_text(encoding="utf-8").splitlines()[1]
+    with (data / "event_actors.csv").open("a", encoding="utf-8") as fh:
+        fh.write(event_actor + "\n")                                 # duplicate of a stored primary key
+        fh.write("pr-1-e000,actor_99999,actor2\n")                    # unknown actor
+    with (data / "quotes.csv").open("a", encoding="utf-8") as fh:
+        fh.write("pr-1-q99,pr-1,0,5,Wrong,direct,,,named,,,2017-13-01,,\n")   # span, date, speaker
+    with (data / "events.csv").open("a", encoding="utf-8") as fh:
+        fh.write("pr-1-e999,2017-12-30,2017-12-30,1,Battles,Air/drone strike,place_00000,1,An event with no source.,,\n")
+    incremental = run_badia("validate", "--state", str(state), "--format", "json", root=pr)
+    full = run_badia("validate", "--format", "json", root=pr)
+    assert incremental.returncode == full.returncode == 1
+    assert "incremental validation" in incremental.stderr
+    assert json.loads(incremental.stdout) == json.loads(full.stdout)
+    codes = {p["code"] for p in json.loads(full.stdout)["problems"]}
+    assert {"primary-key", "foreign-key", "span.mismatch", "type", "event.no-source", "event.no-actor", "acled.pair"} <= codes
+
+
+def test_incremental_validation_falls_back_to_full_when_old_rows_change(corpus: Path, tmp_path: Path):
+    pr = bench.copy_corpus(corpus, tmp_path / "pr")
+    state = tmp_path / "state"
+    assert run_badia("validate", "--state", str(state), root=pr).returncode == 0
+    events = pr / "data" / "events.csv"
+    lines = events.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[3] = lines[3].replace("Battles", "Battels", 1) if "Battles" in lines[3] else lines[3].replace(",", ",x", 1)
+    events.write_text("".join(lines), encoding="utf-8")
+    result = run_badia("validate", "--state", str(state), root=pr)
+    assert result.returncode == 1 and "full validation" in result.stderr
+    assert "data/events.csv:4:" in result.stdout
