@@ -223,7 +223,7 @@ CANDIDATE_STOP = {"the", "a", "an", "but", "however", "he", "she", "they", "it",
                   "to", "also", "meanwhile", "after", "before", "since", "when", "where", "read", "share", "photo", "courtesy",
                   "min", "sources", "source", "there", "some", "many", "undeterred", "members", "member", "foreign", "president",
                   "major", "captain", "colonel", "general", "minister", "brigadier", "lieutenant", "sheikh", "commander", "spokesman"}
-CANDIDATE_NAME = re.compile(r"(?:[A-Z][\w’'‘-]*|al|al-\w+|a-\w+|bin|ibn|of)(?:\s+(?:[A-Z][\w’'‘-]*|al|al-\w+|a-\w+|bin|ibn|of))*")
+CANDIDATE_NAME = re.compile(r"[A-Z][\w’'‘-]*(?:\s+(?:(?:of|of the|al|bin|ibn)\s+)?(?:[A-Z][\w’'‘-]*|al-\w+|a-\w+))*")
 ACTOR_WORDS = re.compile(r"\b(Brigades?|Forces|Army|Front|Group|Movement|Council|Ministry|Party|Militias?|Battalions?|Regiment|Division|Corps|Command|Agency|News|Media|Centre|Center|Guards?|Units?|Jaish|Liwa|Harakat|Jabhat|Faylaq|Ahrar)\b")
 PLACE_CUES = re.compile(r"\b(?:in|near|at|from|to|towards?|outside|village of|town of|city of|area of|province of|around|between|reached|entered|captured|seized)\s+$")
 PERSON_TITLES = re.compile(r"\b(?:Major|Captain|Colonel|General|Brigadier|Lieutenant|Sheikh|President|Minister|Commander|spokes(?:man|woman|person))\s+$")
@@ -300,6 +300,7 @@ class Speaker:
     resolution: str
     start: int
     note: str = ""
+    new_name: str = ""  # a name matching no known actor: proposed as a new actor
 
 
 @dataclass
@@ -509,7 +510,7 @@ class SpeakerResolver:
                 if surname in re.split(r"[\s’'-]+", past.lower()):
                     return Speaker(actor_id, phrase, "back_reference", start, f"'{name.group(1)}' = the earlier '{past}'")
             if len(name.group(1).split()) > 1:
-                return Speaker(slug(name.group(1)), phrase, "named", start, f"new actor: '{name.group(1)}' matches no alias (add it to actors)")
+                return Speaker(slug(name.group(1)), phrase, "named", start, f"new actor: '{name.group(1)}' matches no alias (add it to actors)", name.group(1))
         return Speaker("", phrase, "unknown", start, f"'{phrase}' names no known actor")
 
     def _organisation(self, phrase: str, start: int, actors: list[Entity], found: list[Mention], context: tuple[int, int]) -> Speaker:
@@ -710,6 +711,7 @@ class DraftEvent:
     sub_event_type: str
     actor1: Entity | None
     actor2: Entity | None
+    allies: list[Entity]  # other actors in actor1's own subject ('X and its allies attacked')
     others: list[Entity]
     place: Entity | None
     geo_precision: int
@@ -740,9 +742,12 @@ def draft_events(text: str, sentences: list[Sentence], mentions: list[Mention], 
         actors = [x.entity for x in in_mentions if x.entity.kind == "actor" and x.entity.actor_kind not in ("media", "person")]
         before = [x.entity for x in in_mentions if x.entity.kind == "actor" and x.end <= verb_at and x.entity.actor_kind not in ("media", "person")]
         after = [x.entity for x in in_mentions if x.entity.kind == "actor" and x.start >= verb_at and x.entity.actor_kind not in ("media", "person")]
-        actor1 = before[-1] if before else (after[0] if after else None)
+        clause_start = s.start + max(sentence.rfind(",", 0, m.start()), sentence.rfind(";", 0, m.start()), -1) + 1
+        subject = [x.entity for x in in_mentions if x.entity.kind == "actor" and clause_start <= x.start and x.end <= verb_at and x.entity.actor_kind not in ("media", "person")]
+        actor1 = subject[0] if subject else before[-1] if before else (after[0] if after else None)
+        allies = [a for a in subject[1:] if a is not actor1]
         actor2 = next((a for a in after if a is not actor1 and a.side != getattr(actor1, "side", None)), None)
-        others = [a for a in dict.fromkeys(actors) if a is not actor1 and a is not actor2]
+        others = [a for a in dict.fromkeys(actors) if a is not actor1 and a is not actor2 and a not in allies]
         if sub == "Government regains territory" and actor1 is not None and actor1.side not in ("government-aligned",):
             sub = "Non-state actor overtakes territory"
         place_mentions = [x for x in in_mentions if x.entity.kind == "place" and x.start >= verb_at] or [x for x in in_mentions if x.entity.kind == "place"]
@@ -778,7 +783,7 @@ def draft_events(text: str, sentences: list[Sentence], mentions: list[Mention], 
             notes.append("no place named: choose one in places")
         if others:
             notes.append("other actors in the sentence: " + ", ".join(a.id for a in others))
-        events.append(DraftEvent(s.start, s.end, etype, sub, actor1, actor2, others, place, geo, date_range, expression, date_rule, m.group(0), existing, notes))
+        events.append(DraftEvent(s.start, s.end, etype, sub, actor1, actor2, allies, others, place, geo, date_range, expression, date_rule, m.group(0), existing, notes))
     return events
 
 
