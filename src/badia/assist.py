@@ -79,31 +79,38 @@ class Sentence:
 
 
 def split_sentences(text: str, quotes: list[QuoteSpan]) -> list[Sentence]:
-    """Sentences that never break inside a quotation: a sentence ends at . ! ? (and any closing mark)
-    followed by a space and a capital or an opening mark, or at the end of a line."""
+    """Sentences that never break inside a quotation. A paragraph is a line, joined with the next
+    line when a quotation runs over the break or the next line goes on in lower case; a sentence
+    ends at . ! ? (and a closing mark) before a capital or an opening mark."""
     inside = bytearray(len(text) + 1)
     for q in quotes:
-        inside[max(q.start - 1, 0):min(q.end + 1, len(text))] = b"\x01" * (min(q.end + 1, len(text)) - max(q.start - 1, 0))
+        inside[q.start:q.end] = b"\x01" * (q.end - q.start)
+    breaks = [m.start() for m in re.finditer(r"\n", text)
+              if not inside[m.start()] and not re.match(r"\n[ \t]*[a-z]", text[m.start():m.start() + 40])]
     sentences: list[Sentence] = []
-    paragraph, pos = 0, 0
-    for line in re.finditer(r"[^\n]+", text):
-        if line.start() > pos and "\n\n" in text[pos:line.start()] or sentences:
-            paragraph += 1 if text[pos:line.start()].count("\n") >= 1 else 0
-        pos = line.end()
-        start = line.start()
-        for m in re.finditer(r"[.!?]+[”’\"']?(?=\s+[A-Z“‘\"(\[])", line.group(0)):
-            end = line.start() + m.end()
-            if inside[end - 1] and not text[end - 1] in "”’\"'":
+    start = 0
+    for paragraph, end in enumerate(breaks + [len(text)]):
+        segment_start = start
+        for m in re.finditer(r"[.!?]+[”’\"']?(?=\s+[A-Z“‘\"(\[])", text[segment_start:end]):
+            stop = segment_start + m.end()
+            if inside[stop - 1] and text[stop - 1] not in "”’\"'":
                 continue
-            if any(q.start < end - 1 < q.end for q in quotes):
+            if any(q.start < stop - 1 < q.end for q in quotes):
                 continue
-            sentences.append(Sentence(start, end, paragraph))
-            start = end
-            while start < line.end() and text[start].isspace():
-                start += 1
-        if start < line.end():
-            sentences.append(Sentence(start, line.end(), paragraph))
+            _add_sentence(text, sentences, start, stop, paragraph)
+            start = stop
+        _add_sentence(text, sentences, start, end, paragraph)
+        start = end + 1
     return sentences
+
+
+def _add_sentence(text: str, sentences: list[Sentence], start: int, end: int, paragraph: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        sentences.append(Sentence(start, end, paragraph))
 
 
 # ---------------------------------------------------------------- mentions
@@ -149,7 +156,7 @@ def find_mentions(text: str, k: Knowledge, quotes: list[QuoteSpan] = ()) -> list
     for start, end, entries in candidates:
         surface = text[start:end]
         exact = any(f == surface for f, _ in entries)
-        if any(taken[start:end]) or _glued_common_noun(text, start, surface) or not exact and not _plausible_variant(surface, entries):
+        if any(taken[start:end]) or _glued_common_noun(text, start, surface) or not exact and not _plausible_variant(text, start, surface, entries):
             continue
         if _inside_longer_name(text, end, quotes):
             continue
@@ -158,8 +165,27 @@ def find_mentions(text: str, k: Knowledge, quotes: list[QuoteSpan] = ()) -> list
         chosen, rule = _choose(text, start, end, entities)
         mentions.append(Mention(start, end, surface, chosen, exact, [e for e in entities if e is not chosen],
                                 rule or ("alias as written" if exact else f"variant of '{entries[0][0]}'")))
+    mentions += _surname_mentions(text, mentions, taken, k)
     mentions.sort(key=lambda m: m.start)
     return mentions
+
+
+def _surname_mentions(text: str, mentions: list[Mention], taken: bytearray, k: Knowledge) -> list[Mention]:
+    """After a person is named in full, the surname alone names them too ('Seif added',
+    'al-Haj added'), with an Arabic article written before it."""
+    found = []
+    for m in [m for m in mentions if m.entity.kind == "actor" and m.entity.actor_kind == "person"]:
+        words = re.split(r"[\s-]+", m.text)
+        if len(words) < 2 or not words[-1][:1].isupper():
+            continue
+        pattern = re.compile(rf"(?:(?<![\w-])(?:al|Al|el)[- ])?(?<![\w-]){re.escape(words[-1])}(?![\w-])")
+        for hit in pattern.finditer(text, m.end):
+            start, end = hit.span()
+            if any(taken[start:end]):
+                continue
+            taken[start:end] = b"\x01" * (end - start)
+            found.append(Mention(start, end, hit.group(0), m.entity, False, [], f"surname of {m.entity.name}, named in full before"))
+    return found
 
 
 def _name_span(text: str, tokens: list[tuple[str, int, int]], first: int, last: int) -> tuple[int, int]:
@@ -180,10 +206,14 @@ def _glued_common_noun(text: str, start: int, surface: str) -> bool:
     return surface[:1].islower() and start >= 2 and text[start - 1] == "-" and text[start - 2].isalpha()
 
 
-def _plausible_variant(surface: str, entries) -> bool:
-    """A variant may differ in case from its alias only where the alias is a name: 'Coalition' at
-    a sentence start is 'coalition', but 'Army' in a name is not the common noun 'army'."""
-    return any(f[:1].isupper() == surface[:1].isupper() or f[:1].isupper() for f, _ in entries)
+def _plausible_variant(text: str, start: int, surface: str, entries) -> bool:
+    """A variant may differ in case from its alias where the alias is a name, or where the words
+    open a sentence or a quotation ('Regime forces took ...'); 'Army' inside a name is not 'army'."""
+    def initial(words: str) -> str:
+        return re.sub(r"^(?:al|a|as|at|ad|ar|az|an|el|e)[- ](?=\w)", "", words, flags=re.IGNORECASE)[:1]
+    before = text[:start].rstrip(" \t")
+    opening = not before or before[-1] in "\n.!?:“‘\"'"
+    return opening or any(initial(f).isupper() == initial(surface).isupper() or initial(f).isupper() for f, _ in entries)
 
 
 def _inside_longer_name(text: str, end: int, quotes) -> bool:
@@ -287,7 +317,8 @@ def _is_date_word(name: str) -> bool:
 SPEECH = re.compile(r"\b(said|says|say|saying|told|tells|tell|telling|added|adds|announced|announces|announcing|stated|states|warned|warns|wrote|writes|"
                     r"claimed|claims|explained|noted|insisted|reported|reports|continued|declared|confirmed|denied|argued|asserted|according to|quoted)\b")
 PRONOUNS = {"he", "she", "they", "it", "we", "him", "her", "them"}
-ROLE_NOUNS = r"spokes(?:man|woman|person)|commander|head|leader|member|official|minister|chief|director|officer|source|envoy|representative|analyst|resident"
+ROLE_NOUNS = (r"spokes(?:man|woman|person)|commander|head|leader|member|official|minister|chief|director|officer|source|envoy|"
+              r"representative|analyst|resident|statement|report|communiqu[eé]")
 CONNECTOR = re.compile(r"^(?:(?:however|but|and|still|yet|meanwhile|instead|indeed|also|moreover|in fact|nonetheless|again)\s*,?\s*)?$", re.IGNORECASE)
 TERM_VERBS = {"dubbed", "called", "named", "so-called", "termed", "labelled", "labeled", "branded", "codenamed", "as", "announced"}
 NOT_TERM_NEXT = {"into", "to", "of", "in", "on", "for", "from", "with", "at", "by", "and", "or", "that", "which", "who", "the", "a", "an", "is", "was", "are", "were"}
@@ -516,6 +547,10 @@ class SpeakerResolver:
     def _organisation(self, phrase: str, start: int, actors: list[Entity], found: list[Mention], context: tuple[int, int]) -> Speaker:
         """An unnamed spokesperson speaks for the most specific organisation the phrase names; a
         state's military spokesperson for that state's forces in the story."""
+        comma = phrase.find(", ")
+        if comma > 0:  # the head noun phrase names the speaker's side; an apposition after it describes it
+            head = [m.entity for m in found if m.entity.kind == "actor" and m.start < start + comma]
+            actors = [a for a in actors if a in head] or actors
         ancestors = set().union(*(self.k.ancestors(a.id) for a in actors))
         specific = [a for a in dict.fromkeys(actors) if a.id not in ancestors] or actors
         choice = specific[-1]
@@ -693,7 +728,7 @@ EVENT_RULES = [
     (r"\b(?:air\s*-?strikes?|airstrikes?|struck|strikes?\s+on|bomb(?:ed|ing|s|arded|ardment)?|warplanes?\s+(?:attacked|hit|targeted)|air\s+raids?)\b", "Explosions/Remote violence", "Air/drone strike"),
     (r"\b(?:shell(?:ed|ing|s)|artillery\s+fire|mortars?|rockets?\s+(?:fired|hit)|missiles?\s+(?:fired|hit|struck))\b", "Explosions/Remote violence", "Shelling/artillery/missile attack"),
     (r"\b(?:roadside\s+bomb|IED|landmines?|mines?\s+exploded)\b", "Explosions/Remote violence", "Remote explosive/landmine/IED"),
-    (r"\b(?:captur(?:ed|es|ing|e)|seiz(?:ed|es|ing|ure)|took\s+(?:control|over)|tak(?:ing|en)\s+(?:control|over|territory)|retook|recaptur(?:ed|es|ing)|regain(?:ed|s)|fell\s+to|overran|gains?)\b", "Battles", "Government regains territory"),
+    (r"\b(?:captur(?:ed|es|ing|e)|seiz(?:ed|es|ing|ure)|took\s+(?:control|over|\d+|several|dozens|the\s+(?:town|village|city|area|hills?))|tak(?:ing|en)\s+(?:control|over|territory)|retook|recaptur(?:ed|es|ing)|regain(?:ed|s)|fell\s+to|overran|gains?)\b", "Battles", "Government regains territory"),
     (r"\b(?:clash(?:ed|es|ing)?|fighting|fought|battl(?:ed|es|ing)|attack(?:ed|s|ing)?|assault|offensive|ambush(?:ed)?|repell?(?:ed|ing)|came\s+under|skirmish(?:es)?|target(?:ed|ing)?)\b", "Battles", "Armed clash"),
     (r"\b(?:announced|launched|formed|declared)\b.*\b(?:campaign|operation|alliance|group|brigade)\b", "Strategic developments", "Change to group/activity"),
     (r"\b(?:agreement|ceasefire|truce|deal)\b", "Strategic developments", "Agreement"),

@@ -222,8 +222,14 @@ def find_dates(text: str, ref: date) -> list[DateMention]:
     found = []
     for match in PATTERN.finditer(text):
         resolved = resolve(match, ref)
-        if resolved is not None and resolved.start <= ref:
-            found.append(DateMention(match.start(), match.end(), match.group(0), resolved, match.lastgroup))
+        if resolved is None or resolved.start > ref:
+            continue
+        start = match.start()
+        since = re.search(r"\b(?:since|from)\s+$", text[max(0, start - 8):start], re.IGNORECASE)
+        if since and match.lastgroup not in ("span", "fewdays", "fewweeks", "currently", "today"):
+            start -= len(since.group(0))
+            resolved = _range(resolved.start, ref, 2, f"from {resolved.rule} up to the article's date")
+        found.append(DateMention(start, match.end(), text[start:match.end()], resolved, match.lastgroup))
     return found
 
 

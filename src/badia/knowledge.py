@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-# Tokens: words (with apostrophes inside them, "Shi’ite", but not a possessive "’s") or single
-# punctuation characters.
-TOKEN = re.compile(r"\w+(?:[’'‘](?![sS]\b)\w+)*|[^\w\s]")
+# Tokens: dotted acronyms ("U.S."), words (with apostrophes inside them, "Shi’ite", but not a
+# possessive "’s") or single punctuation characters.
+TOKEN = re.compile(r"(?:[A-Z]\.){2,}|\w+(?:[’'‘](?![sS]\b)\w+)*|[^\w\s]")
 HYPHENS = {"-", "‐", "‑", "–", "—"}
 APOSTROPHES = {"’", "'", "‘", "ʿ", "ʾ"}
 # Arabic article forms written before a name ("al-Tanf", "a-Tanf", "Deir ez-Zor", "Deir al Zor").
@@ -34,8 +34,13 @@ def split_list(value: str | None) -> list[str]:
 
 
 def fold(token: str) -> str:
-    """One token as the matcher compares it: acronyms keep their case ("IS" is not "is")."""
-    return token if len(token) > 1 and token.isupper() else token.lower()
+    """One token as the matcher compares it: short acronyms keep their case ("IS" is not "is") and
+    lose their dots ("U.S." is "US"); other words, capitals too (AMMAN, CENTCOM), lose case and
+    doubled letters (Qassab/Qasab, Sabaa/Saba), the commonest difference between two
+    transliterations of one name."""
+    if token.isupper() and 1 < len(token.replace(".", "")) <= 3:
+        return token.replace(".", "")
+    return re.sub(r"(\w)\1+", r"\1", token.lower())
 
 
 def normal_tokens(tokens: list[tuple[str, int, int]]) -> list[tuple[str, int]]:
