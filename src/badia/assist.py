@@ -20,6 +20,7 @@ from badia.knowledge import ALWAYS_ARTICLES, ARABIC_ARTICLES, Entity, Knowledge,
 
 DOUBLE_OPEN, DOUBLE_CLOSE, SINGLE_OPEN, SINGLE_CLOSE = "“„", "”", "‘", "’"
 OPENING_CONTEXT = set(" \t\n([{—–-:/")
+QUOTE_CHARACTERS = re.compile("[“„”‘’\"'\n]")
 
 
 @dataclass
@@ -43,11 +44,12 @@ def find_quote_spans(text: str) -> list[QuoteSpan]:
     double_at: int | None = None
     single_at: int | None = None
     n = len(text)
-    for i, ch in enumerate(text):
+    for mark in QUOTE_CHARACTERS.finditer(text):  # only the marks and line breaks: a loop over every character is slow
+        i, ch = mark.start(), mark.group(0)
         prev = text[i - 1] if i else "\n"
         nxt = text[i + 1] if i + 1 < n else "\n"
         if ch in DOUBLE_OPEN or (ch == '"' and double_at is None and prev in OPENING_CONTEXT and not nxt.isspace()):
-            if double_at is not None and "\n\n" in text[double_at:i] or double_at is not None and "\n" in text[double_at:i]:
+            if double_at is not None and "\n" in text[double_at:i]:
                 spans.append(QuoteSpan(double_at, _paragraph_end(text, double_at), closed=False))
             double_at, single_at = i + 1, None
         elif ch in DOUBLE_CLOSE or ch == '"':
@@ -144,8 +146,8 @@ def find_mentions(text: str, k: Knowledge, quotes: list[QuoteSpan] = ()) -> list
     keys = [t for t, _ in kept]
     candidates = []
     for a in range(len(kept)):
-        for length in range(min(k.longest, len(kept) - a), 0, -1):
-            entries = k.forms.get(tuple(keys[a:a + length]))
+        for length in k.lengths.get(keys[a], ()):
+            entries = k.forms.get(tuple(keys[a:a + length])) if a + length <= len(kept) else None
             if entries:
                 start, end = _name_span(text, tokens, kept[a][1], kept[a + length - 1][1])
                 candidates.append((start, end, entries))

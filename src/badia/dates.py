@@ -217,10 +217,27 @@ def resolve(match: re.Match, ref: date) -> DateRange | None:
     return None
 
 
+# The words an expression can begin with. PATTERN is tried only where one of them stands: an
+# alternation of this size tried at every character is four times slower.
+TRIGGER = re.compile(
+    r"\b(?=\d|(?i:on|last|this|next|early|late|mid|over|at|during|earlier|today|tonight|yesterday|currently|until|in|since|by|"
+    r"the|an?|one|two|three|four|five|six|seven|eight|nine|ten|few|several)\b|" + _WD + r"\b|" + _MON + ")")
+
+
+def _matches(text: str):
+    pos = 0
+    for trigger in TRIGGER.finditer(text):
+        if trigger.start() >= pos:
+            match = PATTERN.match(text, trigger.start())
+            if match:
+                pos = match.end()
+                yield match
+
+
 def find_dates(text: str, ref: date) -> list[DateMention]:
     """Every date expression in `text` that resolves against `ref`, in order of appearance."""
     found = []
-    for match in PATTERN.finditer(text):
+    for match in _matches(text):
         resolved = resolve(match, ref)
         if resolved is None or resolved.start > ref:
             continue

@@ -6,6 +6,7 @@ and the events they belong to. Nothing here is keyed to a particular article's s
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,6 +34,10 @@ def split_list(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(";") if v.strip()]
 
 
+DOUBLED = re.compile(r"(\w)\1+")
+
+
+@functools.lru_cache(maxsize=65536)
 def fold(token: str) -> str:
     """One token as the matcher compares it: short acronyms keep their case ("IS" is not "is") and
     lose their dots ("U.S." is "US"); other words, capitals too (AMMAN, CENTCOM), lose case and
@@ -40,7 +45,7 @@ def fold(token: str) -> str:
     transliterations of one name."""
     if token.isupper() and 1 < len(token.replace(".", "")) <= 3:
         return token.replace(".", "")
-    return re.sub(r"(\w)\1+", r"\1", token.lower())
+    return DOUBLED.sub(r"\1", token.lower())
 
 
 def normal_tokens(tokens: list[tuple[str, int, int]]) -> list[tuple[str, int]]:
@@ -93,7 +98,7 @@ class Knowledge:
 
     entities: dict[tuple[str, str], Entity] = field(default_factory=dict)
     forms: dict[tuple[str, ...], list[tuple[str, Entity]]] = field(default_factory=dict)
-    longest: int = 1
+    lengths: dict[str, tuple[int, ...]] = field(default_factory=dict)  # first token -> key lengths, longest first
     speaker_descriptions: dict[tuple[str, ...], str] = field(default_factory=dict)
     quotes: list[KnownQuote] = field(default_factory=list)
     events: dict[str, dict] = field(default_factory=dict)
@@ -123,7 +128,7 @@ class Knowledge:
             entries = self.forms.setdefault(key, [])
             if not any(f == form and e is entity for f, e in entries):
                 entries.append((form, entity))
-            self.longest = max(self.longest, len(key))
+            self.lengths[key[0]] = tuple(sorted(set(self.lengths.get(key[0], ())) | {len(key)}, reverse=True))
 
 
 def _name_forms(name: str) -> list[str]:
