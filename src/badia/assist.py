@@ -180,7 +180,7 @@ def _surname_mentions(text: str, mentions: list[Mention], taken: bytearray, k: K
         words = re.split(r"[\s-]+", m.text)
         if len(words) < 2 or not words[-1][:1].isupper():
             continue
-        pattern = re.compile(rf"(?:(?<![\w-])(?:al|Al|el)[- ])?(?<![\w-]){re.escape(words[-1])}(?![\w-])")
+        pattern = re.compile(rf"(?:(?<![\w-])(?:al|Al|el)[- ]|(?<![\w-])){re.escape(words[-1])}(?![\w-])")
         for hit in pattern.finditer(text, m.end):
             start, end = hit.span()
             if any(taken[start:end]):

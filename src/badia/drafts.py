@@ -25,7 +25,6 @@ from badia.gazetteer import GazetteerUnavailable, open_gazetteer
 from badia.knowledge import Knowledge, load_knowledge, published, read_rows
 from badia.package import Package, inside, load_package
 from badia.report import Problem
-from badia.tables import check_constraints, coerce
 
 REVIEW, NOTE = "review", "draft_note"
 REVIEW_VALUES = ("", "accept", "reject")
@@ -325,6 +324,8 @@ class Applied:
 def apply_drafts(package: Package, article_id: str) -> Applied:
     """Append the accepted rows of drafts/<article_id>/ to data/, after checking them against the
     tables' schemas and primary keys; nothing is written if any accepted row is wrong."""
+    from badia.tables import check_constraints, coerce  # pandas and pandera: only applying needs them
+
     folder = draft_folder(package.root, article_id)
     rel = folder.relative_to(package.root).as_posix()
     if not folder.is_dir():

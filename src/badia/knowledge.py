@@ -59,8 +59,18 @@ def normal_tokens(tokens: list[tuple[str, int, int]]) -> list[tuple[str, int]]:
         nxt = tokens[i + 1][0] if i + 1 < len(tokens) else ""
         if low in ALWAYS_ARTICLES or (low in ARABIC_ARTICLES and nxt in HYPHENS and i + 2 < len(tokens) and tokens[i + 2][0][:1].isalpha()):
             continue
+        if tok.isupper() and _in_capitals(tokens, i):
+            tok = tok.lower()  # a word of a line set in capitals ('DEIR EZ-ZOR'), not an acronym
         kept.append((fold(tok), i))
     return kept
+
+
+def _in_capitals(tokens: list[tuple[str, int, int]], i: int) -> bool:
+    """Whether the words around token i (two each side) are all in capitals, one of them long."""
+    before = [t for t, _, _ in tokens[max(0, i - 4):i] if t[:1].isalpha()][-2:]
+    after = [t for t, _, _ in tokens[i + 1:i + 5] if t[:1].isalpha()][:2]
+    words = before + after
+    return bool(words) and all(w.isupper() for w in words) and any(len(w) >= 4 for w in words)
 
 
 def tokenize(text: str) -> list[tuple[str, int, int]]:
