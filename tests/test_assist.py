@@ -15,11 +15,12 @@ import pytest
 
 from badia.assist import draft_article, find_mentions, find_quote_spans
 from badia.dates import find_dates
+from badia.drafts import draft_rows
 from badia.evaluate import evaluate
 from badia.gazetteer import Gazetteer
 from badia.knowledge import Entity, Knowledge, read_rows
 from badia.validate import validate
-from conftest import ROOT, copy_dataset, run_badia
+from conftest import ROOT, run_badia
 
 FIXTURES = ROOT / "tests" / "fixtures" / "assist"
 TARGETS = {"quotes": 1.0, "speakers": 0.90, "mentions": 0.95, "dates": 0.95, "events": 0.80}
@@ -233,6 +234,17 @@ def test_gazetteer_proposes_a_place_of_the_region_with_its_source():
     hits = Gazetteer(CITIES, "test list").lookup("palmyra")
     assert [(h.geonames_id, h.country_iso2, h.source) for h in hits] == [(163808, "SY", "test list")]
     assert Gazetteer(CITIES, "test list").lookup("Nowhere") == []
+
+
+def test_an_unknown_place_is_drafted_with_the_gazetteer_s_coordinates_and_source(tmp_path):
+    text = "Army troops entered the town of Tadmur on Sunday."
+    draft = draft_article("x", text, MONDAY, Knowledge())
+    rows = draft_rows(draft, tmp_path, Knowledge(), Gazetteer(CITIES, "test list"))
+    place = rows["places"][0]
+    assert (place["name"], place["latitude"], place["longitude"], place["geonames_id"], place["country_iso2"], place["coord_source"]) == \
+        ("Tadmur", 34.5624, 38.284, 163808, "SY", "test list")
+    mention = next(m for m in rows["mentions"] if m["text"] == "Tadmur")
+    assert (mention["entity_kind"], mention["place_id"]) == ("place", place["place_id"])
 
 
 def test_gazetteer_on_geonames_data():

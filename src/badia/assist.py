@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from badia.dates import DateMention, find_dates, resolve_again
+from badia.dates import MONTHS, WEEKDAYS, DateMention, find_dates, resolve_again
 from badia.knowledge import ALWAYS_ARTICLES, ARABIC_ARTICLES, Entity, Knowledge, description_key, normal_tokens, tokenize
 
 # ---------------------------------------------------------------- quotation marks
@@ -93,7 +93,7 @@ def split_sentences(text: str, quotes: list[QuoteSpan]) -> list[Sentence]:
     start = 0
     for paragraph, end in enumerate(breaks + [len(text)]):
         segment_start = start
-        for m in re.finditer(r"[.!?]+[”’\"']?(?=\s+[A-Z“‘\"(\[])", text[segment_start:end]):
+        for m in re.finditer(r"[.!?]+[”’\"']?(?=\s+[A-Z“‘\"'(\[])", text[segment_start:end]):
             stop = segment_start + m.end()
             if inside[stop - 1] and text[stop - 1] not in "”’\"'":
                 continue
@@ -255,10 +255,11 @@ CANDIDATE_STOP = {"the", "a", "an", "but", "however", "he", "she", "they", "it",
                   "to", "also", "meanwhile", "after", "before", "since", "when", "where", "read", "share", "photo", "courtesy",
                   "min", "sources", "source", "there", "some", "many", "undeterred", "members", "member", "foreign", "president",
                   "major", "captain", "colonel", "general", "minister", "brigadier", "lieutenant", "sheikh", "commander", "spokesman"}
-CANDIDATE_NAME = re.compile(r"[A-Z][\w’'‘-]*(?:\s+(?:(?:of|of the|al|bin|ibn)\s+)?(?:[A-Z][\w’'‘-]*|al-\w+|a-\w+))*")
+CANDIDATE_NAME = re.compile(r"(?:\b(?:al|a|as|ad|ar|az|at|an|el|ash)-)?[A-Z][\w’'‘-]*(?:\s+(?:(?:of|of the|al|bin|ibn)\s+)?(?:[A-Z][\w’'‘-]*|al-\w+|a-\w+))*")
 ACTOR_WORDS = re.compile(r"\b(Brigades?|Forces|Army|Front|Group|Movement|Council|Ministry|Party|Militias?|Battalions?|Regiment|Division|Corps|Command|Agency|News|Media|Centre|Center|Guards?|Units?|Jaish|Liwa|Harakat|Jabhat|Faylaq|Ahrar)\b")
 PLACE_CUES = re.compile(r"\b(?:in|near|at|from|to|towards?|outside|village of|town of|city of|area of|province of|around|between|reached|entered|captured|seized)\s+$")
 PERSON_TITLES = re.compile(r"\b(?:Major|Captain|Colonel|General|Brigadier|Lieutenant|Sheikh|President|Minister|Commander|spokes(?:man|woman|person))\s+$")
+ROLE_AFTER = re.compile(r",\s+(?:a|an|the)\s+(?:\w+\s+){0,3}(?:spokes\w+|commander|head|leader|official|minister|chief)\b")
 PLACE_WORDS = re.compile(r"\b(Dam|Mountains?|Airport|Air Base|Base|Crossing|River|Valley|Desert|Highway|Road|Province|Governorate|Village|Town|City|District|Camp|Well|Oasis|Hills?|Mount|Jabal|Tal|Tell|Wadi)\b")
 
 
@@ -280,38 +281,41 @@ def find_candidates(text: str, mentions: list[Mention], sentences: list[Sentence
     starts = {s.start for s in sentences}
     found = []
     for m in CANDIDATE_NAME.finditer(text):
-        start, end = m.start(), m.end()
-        words = m.group(0).split()
-        while words and (words[0].lower() in CANDIDATE_STOP or words[0] in ("al", "of", "bin", "ibn") or (start in starts and len(words) == 1)):
-            start += len(words[0]) + len(text[start + len(words[0]):]) - len(text[start + len(words[0]):].lstrip())
-            words = words[1:]
-        while words and words[-1] in ("al", "of", "bin", "ibn"):
-            words = words[:-1]
-        if not words:
-            continue
-        end = start + len(" ".join(words)) if text[start:start + len(" ".join(words))] == " ".join(words) else end
-        name = text[start:end].rstrip("’'‘-")
+        start, name = _trim_name(m.start(), m.group(0))
         end = start + len(name)
-        if any(taken[start:end]) or not name[:1].isupper() or len(name) < 3 or name.isupper() and len(name) < 3:
-            continue
-        if name.split()[0].lower() in CANDIDATE_STOP or _is_date_word(name) or start in starts and len(name.split()) == 1:
+        words = name.split()
+        if not words or len(name) < 3 or any(taken[start:end]) or start in starts and len(words) == 1 or _is_date_word(words[0]):
             continue
         before = text[max(0, start - 25):start]
         if ACTOR_WORDS.search(name):
-            found.append(Candidate(start, end, name, "actor", "armed_group" if not re.search(r"News|Media|Agency|Cent(?:re|er)", name) else "media", "capitalised name with an organisation word"))
-        elif PERSON_TITLES.search(before) or re.match(r",\s+(?:a|an|the)\s+(?:\w+\s+){0,3}(?:spokes\w+|commander|head|leader|official|minister|chief)\b", text[end:end + 60]):
+            media = re.search(r"News|Media|Agency|Cent(?:re|er)", name)
+            found.append(Candidate(start, end, name, "actor", "media" if media else "armed_group", "capitalised name with an organisation word"))
+        elif PERSON_TITLES.search(before) or ROLE_AFTER.match(text, end):
             found.append(Candidate(start, end, name, "actor", "person", "name after a title or before a role"))
         elif PLACE_WORDS.search(name) or PLACE_CUES.search(before):
             found.append(Candidate(start, end, name, "place", "", "capitalised name after a place word (in, near, town of, ...)"))
-        elif len(name.split()) >= 2:
+        elif len(words) >= 2:
             found.append(Candidate(start, end, name, "actor", "", "capitalised name matching no alias: actor or place?"))
+        else:
+            continue
         taken[start:end] = b"\x01" * (end - start)
     return found
 
 
-def _is_date_word(name: str) -> bool:
-    from badia.dates import MONTHS, WEEKDAYS
-    return name.split()[0].lower() in MONTHS + WEEKDAYS
+def _trim_name(start: int, name: str) -> tuple[int, str]:
+    """A capitalised run without the sentence words around it ('However', 'The') and without
+    connectors or apostrophes at its ends."""
+    words = name.split(" ")
+    while words and words[0].lower() in CANDIDATE_STOP:
+        start += len(words[0]) + 1
+        words = words[1:]
+    while words and words[-1] in ("of", "of the", "al", "bin", "ibn", "the"):
+        words = words[:-1]
+    return start, " ".join(words).rstrip("’'‘-")
+
+
+def _is_date_word(word: str) -> bool:
+    return word.lower() in MONTHS + WEEKDAYS
 
 
 # ---------------------------------------------------------------- quotes and speakers
@@ -322,8 +326,10 @@ PRONOUNS = {"he", "she", "they", "it", "we", "him", "her", "them"}
 ROLE_NOUNS = (r"spokes(?:man|woman|person)|commander|head|leader|member|official|minister|chief|director|officer|source|envoy|"
               r"representative|analyst|resident|statement|report|communiqu[eé]")
 CONNECTOR = re.compile(r"^(?:(?:however|but|and|still|yet|meanwhile|instead|indeed|also|moreover|in fact|nonetheless|again)\s*,?\s*)?$", re.IGNORECASE)
-TERM_VERBS = {"dubbed", "called", "named", "so-called", "termed", "labelled", "labeled", "branded", "codenamed", "as", "announced"}
-NOT_TERM_NEXT = {"into", "to", "of", "in", "on", "for", "from", "with", "at", "by", "and", "or", "that", "which", "who", "the", "a", "an", "is", "was", "are", "were"}
+NAMING_WORDS = {"dubbed", "called", "named", "so-called", "termed", "labelled", "labeled", "branded", "codenamed"}
+MODIFIERS = {"a", "an", "the", "armed", "new"}
+NOT_A_NOUN = {"into", "to", "of", "in", "on", "for", "from", "with", "at", "by", "and", "or", "that", "which", "who", "the", "a", "an",
+              "is", "was", "are", "were"}
 
 
 @dataclass
@@ -360,21 +366,20 @@ def _is_heading(text: str, q: QuoteSpan) -> bool:
 
 
 def _kind(text: str, q: QuoteSpan, sentence: Sentence) -> str:
+    """term: a short name or label ('dubbed “Badia Volcano”', 'an armed “pro-Syrian regime” drone');
+    direct: the quotation opens its sentence, after at most a connector ('However, “...”');
+    partial: words woven into the reporter's own sentence."""
     inner = text[q.start:q.end]
     words = inner.split()
     before = text[sentence.start:q.start - 1]
-    prev_words = re.findall(r"[\w-]+", before)
-    prev = prev_words[-1].lower() if prev_words else ""
-    nxt_words = re.findall(r"[\w-]+", text[q.end + 1:q.end + 30])
-    nxt = nxt_words[0] if nxt_words else ""
-    joined_after = q.end + 1 < len(text) and text[q.end + 1] == " " and nxt[:1].islower()
-    short = len(words) <= 4 and not re.search(r"[.!?;:]", inner.rstrip(",.")[:-1] if inner else "")
-    if short and (all(w[:1].isupper() for w in words if w[:1].isalpha()) and prev in TERM_VERBS | {"a", "an", "the", "new"}
-                  or prev in TERM_VERBS - {"announced", "as"} or (joined_after and nxt.lower() not in NOT_TERM_NEXT and prev in {"a", "an", "armed", "the"})):
-        return "term"
-    if CONNECTOR.match(before.strip()):
-        return "direct"
-    return "partial"
+    prev = (re.findall(r"[\w-]+", before) or [""])[-1].lower()
+    nxt = (re.findall(r"[\w-]+", text[q.end + 1:q.end + 30]) or [""])[0]
+    if len(words) <= 4 and not re.search(r"[.!?;:]", inner.rstrip(",. ")):
+        capitalised = all(w[:1].isupper() for w in words if w[:1].isalpha())
+        modifies_noun = text[q.end + 1:q.end + 2] == " " and nxt[:1].islower() and nxt not in NOT_A_NOUN and prev in MODIFIERS
+        if prev in NAMING_WORDS or capitalised and prev in MODIFIERS | {"announced"} or modifies_noun:
+            return "term"
+    return "direct" if CONNECTOR.match(before.strip()) else "partial"
 
 
 def _clauses(text: str, sentence: Sentence, quotes: list[QuoteSpan]) -> list[tuple[int, int]]:

@@ -61,7 +61,7 @@ _PART = r"(?:\s+(?:morning|afternoon|evening|night))?"
 # One alternative per kind of expression; the named group says which rule resolves it.
 PATTERN = re.compile(
     "|".join((
-        rf"(?P<iso>\b\d{{4}}-\d{{2}}-\d{{2}}\b)",
+        r"(?P<iso>\b\d{4}-\d{2}-\d{2}\b)",
         rf"(?P<mdy>\b(?:on\s+)?(?:(?:{_WD}),?\s+)?(?:{_MON})\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}}\b)?)",
         rf"(?P<dmy>\b(?:on\s+)?(?:(?:{_WD}),?\s+)?\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MON})\b(?:,?\s+\d{{4}}\b)?)",
         rf"(?P<month>\b(?:(?:in|since|until|by)\s+)?(?:early\s+|mid-?|late\s+)?(?:{_MON})\s+\d{{4}}\b)",

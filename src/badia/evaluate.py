@@ -1,7 +1,7 @@
 """Measuring the assistant: its drafts for every curated article against the curated rows.
 
-Per kind: quotes (span exact), speakers (same actor, over the quotes both found), mentions (same
-span and entity), dates (same resolved range for each curated date expression and said_date),
+Per kind: quotes (span exact), speakers and kinds (same actor, same direct/partial/term, over the
+quotes both found), mentions (same span and entity), dates (same resolved range for each curated date expression and said_date),
 events (a curated evidence span at least half covered by a drafted event sentence). Each article
 is drafted with the knowledge of the other articles only (its own quotes and events left out);
 actor aliases and place variants cannot be left out, since they are the only list of names.
@@ -51,7 +51,7 @@ class Score:
         self.misses += other.misses
 
 
-KINDS = ("quotes", "speakers", "mentions", "dates", "events")
+KINDS = ("quotes", "speakers", "kinds", "mentions", "dates", "events")
 
 
 @dataclass
@@ -93,6 +93,14 @@ def score_article(draft: ArticleDraft, curated: dict[str, list[dict]], events: d
             continue
         s.found += 1
         s.correct += 1
+        kinds = scores["kinds"]
+        kinds.drafted += 1
+        kinds.curated += 1
+        if q.kind == row["kind"]:
+            kinds.found += 1
+            kinds.correct += 1
+        else:
+            kinds.misses.append(f"{aid} quote {row['quote_id']} {row['text'][:40]!r}: drafted {q.kind}, curated {row['kind']}")
         sp.drafted += 1
         sp.curated += 1
         got = q.speaker.actor_id if q.speaker else ""
