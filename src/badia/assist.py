@@ -734,14 +734,15 @@ EVENT_RULES = [
     (r"\bshot\s+down\b|\bshoots?\s+down\b|\bintercept(?:ed|s)?\b|\bdowned\b", "Strategic developments", "Disrupted weapons use"),
     (r"\b(?:air\s*-?strikes?|airstrikes?|struck|strikes?\s+on|bomb(?:ed|ing|s|arded|ardment)?|warplanes?\s+(?:attacked|hit|targeted)|air\s+raids?)\b", "Explosions/Remote violence", "Air/drone strike"),
     (r"\b(?:shell(?:ed|ing|s)|artillery\s+fire|mortars?|rockets?\s+(?:fired|hit)|missiles?\s+(?:fired|hit|struck))\b", "Explosions/Remote violence", "Shelling/artillery/missile attack"),
-    (r"\b(?:roadside\s+bomb|IED|landmines?|mines?\s+exploded)\b", "Explosions/Remote violence", "Remote explosive/landmine/IED"),
+    (r"\b(?:roadside\s+bomb|(?-i:IEDs?)|landmines?|mines?\s+exploded)\b", "Explosions/Remote violence", "Remote explosive/landmine/IED"),
     (r"\b(?:captur(?:ed|es|ing|e)|seiz(?:ed|es|ing|ure)|took\s+(?:control|over|\d+|several|dozens|the\s+(?:town|village|city|area|hills?))|tak(?:ing|en)\s+(?:control|over|territory)|retook|recaptur(?:ed|es|ing)|regain(?:ed|s)|fell\s+to|overran|gains?)\b", "Battles", "Government regains territory"),
     (r"\b(?:clash(?:ed|es|ing)?|fighting|fought|battl(?:ed|es|ing)|attack(?:ed|s|ing)?|assault|offensive|ambush(?:ed)?|repell?(?:ed|ing)|came\s+under|skirmish(?:es)?|target(?:ed|ing)?)\b", "Battles", "Armed clash"),
     (r"\b(?:announced|launched|formed|declared)\b.*\b(?:campaign|operation|alliance|group|brigade)\b", "Strategic developments", "Change to group/activity"),
     (r"\b(?:agreement|ceasefire|truce|deal)\b", "Strategic developments", "Agreement"),
     (r"\b(?:advanc(?:ed|es|ing|e)|mov(?:ed|ing)|reinforcements?|mobiliz(?:ed|ing)|mobilis(?:ed|ing)|surged|reach(?:ed|es)?|deploy(?:ed|ing|ment)|sent|expand(?:ed|ing)|encircl(?:ed|ing)|patrol(?:led|ling|s)?|convoy|clear(?:ed|ing)?\s+(?:land\s+)?mines|demining|crossed|raced|pushed|warned|threat(?:en|ening)?)\b", "Strategic developments", "Other"),
 ]
-EVENT_PATTERNS = [(re.compile(p, re.IGNORECASE if "IED" not in p else 0), t, s) for p, t, s in EVENT_RULES]
+EVENT_PATTERNS = [(re.compile(p, re.IGNORECASE), t, s) for p, t, s in EVENT_RULES]
+NEAR = re.compile(r"\b(?:near|around|outside|close to|(?:north|south|east|west)(?:-?(?:east|west))?\s+of)\s+(?:the\s+)?$")
 GEO_PRECISION = {"governorate": 4, "region": 5, "country": 6, "road": 5, "river": 5}
 
 
@@ -773,60 +774,75 @@ def draft_events(text: str, sentences: list[Sentence], mentions: list[Mention], 
     for index, s in enumerate(sentences):
         sentence = text[s.start:s.end]
         in_dates = [d for d in dates if s.start <= d.char_start < s.end]
+        carried = last_date_of_paragraph.get(s.paragraph)
+        if in_dates:
+            last_date_of_paragraph[s.paragraph] = in_dates[-1]
         rule = next(((m, t, st) for p, t, st in EVENT_PATTERNS if (m := p.search(sentence))), None)
         if rule is None or len(sentence.split()) < 4:
-            if in_dates:
-                last_date_of_paragraph[s.paragraph] = in_dates[-1]
             continue
         m, etype, sub = rule
         verb_at = s.start + m.start()
         in_mentions = [x for x in mentions if s.start <= x.start and x.end <= s.end]
-        actors = [x.entity for x in in_mentions if x.entity.kind == "actor" and x.entity.actor_kind not in ("media", "person")]
-        before = [x.entity for x in in_mentions if x.entity.kind == "actor" and x.end <= verb_at and x.entity.actor_kind not in ("media", "person")]
-        after = [x.entity for x in in_mentions if x.entity.kind == "actor" and x.start >= verb_at and x.entity.actor_kind not in ("media", "person")]
-        clause_start = s.start + max(sentence.rfind(",", 0, m.start()), sentence.rfind(";", 0, m.start()), -1) + 1
-        subject = [x.entity for x in in_mentions if x.entity.kind == "actor" and clause_start <= x.start and x.end <= verb_at and x.entity.actor_kind not in ("media", "person")]
-        actor1 = subject[0] if subject else before[-1] if before else (after[0] if after else None)
-        allies = [a for a in subject[1:] if a is not actor1]
-        actor2 = next((a for a in after if a is not actor1 and a.side != getattr(actor1, "side", None)), None)
-        others = [a for a in dict.fromkeys(actors) if a is not actor1 and a is not actor2 and a not in allies]
-        if sub == "Government regains territory" and actor1 is not None and actor1.side not in ("government-aligned",):
+        actor1, actor2, allies, others = _event_actors(sentence, s.start, verb_at, in_mentions)
+        if sub == "Government regains territory" and actor1 is not None and actor1.side != "government-aligned":
             sub = "Non-state actor overtakes territory"
-        place_mentions = [x for x in in_mentions if x.entity.kind == "place" and x.start >= verb_at] or [x for x in in_mentions if x.entity.kind == "place"]
-        place = place_mentions[0].entity if place_mentions else (events[-1].place if events and events[-1].start >= sentences[max(0, index - 2)].start else None)
-        geo = GEO_PRECISION.get((place.place_type if place else "").split(" ")[0], 1)
-        if place_mentions and re.search(r"\b(?:near|around|outside|close to|(?:north|south|east|west)(?:-?(?:east|west))?\s+of)\s+(?:the\s+)?$", text[max(0, place_mentions[0].start - 30):place_mentions[0].start]):
-            geo = max(geo, 2)
+        recent = events[-1].place if events and events[-1].start >= sentences[max(0, index - 2)].start else None
+        place, geo = _event_place(text, verb_at, in_mentions, recent)
+        date_range, expression, date_rule = _event_date(sentence, verb_at, in_dates, carried, ref)
         notes = [f"rule: '{m.group(0)}' -> {etype} / {sub}"]
-        if in_dates:
-            d = min(in_dates, key=lambda d: abs(d.char_start - verb_at))
-            date_range = (d.resolved.start, d.resolved.end, d.resolved.precision)
-            expression, date_rule = d.text, d.resolved.rule
-        elif s.paragraph in last_date_of_paragraph:
-            d = last_date_of_paragraph[s.paragraph]
-            date_range = (d.resolved.start, d.resolved.end, d.resolved.precision)
-            expression, date_rule = "", f"no date words in the sentence: carried from '{d.text}' earlier in the paragraph ({d.resolved.rule})"
-        elif re.search(r"\b(?:is|are)\s+(?:\w+ly\s+)?\w+ing\b|\bis being\b", sentence):
-            date_range = (ref, ref, 1)
-            expression, date_rule = "", "no date words; present tense: the article's date"
-        else:
-            date_range = (ref.fromordinal(ref.toordinal() - 6), ref, 3)
-            expression, date_rule = "", "no date words: the seven days up to the article's date (check the text for a better window)"
-        if in_dates:
-            last_date_of_paragraph[s.paragraph] = in_dates[-1]
-        existing = ""
-        for dq in quotes:
-            if dq.event_id and s.start <= dq.span.start < s.end and dq.event_id in k.events:
-                existing = dq.event_id
-                ev = k.events[existing]
-                notes.append(f"the quotation in it belongs to curated event {existing}: report of the same event?")
-                date_range = (date.fromisoformat(ev["date_start"]), date.fromisoformat(ev["date_end"]), int(ev["date_precision"]))
+        existing = next((q.event_id for q in quotes if q.event_id in k.events and s.start <= q.span.start < s.end), "")
+        if existing:
+            ev = k.events[existing]
+            notes.append(f"the quotation in it belongs to curated event {existing}: report of the same event?")
+            date_range = (date.fromisoformat(ev["date_start"]), date.fromisoformat(ev["date_end"]), int(ev["date_precision"]))
         if place is None:
             notes.append("no place named: choose one in places")
         if others:
             notes.append("other actors in the sentence: " + ", ".join(a.id for a in others))
-        events.append(DraftEvent(s.start, s.end, etype, sub, actor1, actor2, allies, others, place, geo, date_range, expression, date_rule, m.group(0), existing, notes))
+        events.append(DraftEvent(s.start, s.end, etype, sub, actor1, actor2, allies, others, place, geo, date_range, expression,
+                                 date_rule, m.group(0), existing, notes))
     return events
+
+
+def _event_actors(sentence: str, offset: int, verb_at: int, in_mentions: list[Mention]):
+    """actor1: the first actor of the verb's own clause (the others there are its allies), else the
+    last actor before the verb; actor2: the first actor of another side after the verb."""
+    acting = [x for x in in_mentions if x.entity.kind == "actor" and x.entity.actor_kind not in ("media", "person")]
+    before = [x.entity for x in acting if x.end <= verb_at]
+    after = [x.entity for x in acting if x.start >= verb_at]
+    clause_start = offset + max(sentence.rfind(",", 0, verb_at - offset), sentence.rfind(";", 0, verb_at - offset), -1) + 1
+    subject = [x.entity for x in acting if clause_start <= x.start and x.end <= verb_at]
+    actor1 = subject[0] if subject else before[-1] if before else after[0] if after else None
+    allies = [a for a in subject[1:] if a is not actor1]
+    actor2 = next((a for a in after if a is not actor1 and a.side != getattr(actor1, "side", None)), None)
+    others = [a for a in dict.fromkeys(x.entity for x in acting) if a not in (actor1, actor2) and a not in allies]
+    return actor1, actor2, allies, others
+
+
+def _event_place(text: str, verb_at: int, in_mentions: list[Mention], recent: Entity | None) -> tuple[Entity | None, int]:
+    """The first place after the verb (else any in the sentence, else the previous event's), and
+    its UCDP where_prec: 1 at it, 2 near it, 4-6 for a governorate, region or country."""
+    places = [x for x in in_mentions if x.entity.kind == "place" and x.start >= verb_at] or [x for x in in_mentions if x.entity.kind == "place"]
+    place = places[0].entity if places else recent
+    geo = GEO_PRECISION.get((place.place_type if place else "").split(" ")[0], 1)
+    if places and NEAR.search(text[max(0, places[0].start - 30):places[0].start]):
+        geo = max(geo, 2)
+    return place, geo
+
+
+def _event_date(sentence: str, verb_at: int, in_dates: list[DateMention], carried: DateMention | None, ref: date):
+    """The date expression nearest the verb; else the last one earlier in the paragraph; else the
+    article's date for the present tense; else the seven days up to the article's date."""
+    if in_dates:
+        d = min(in_dates, key=lambda d: abs(d.char_start - verb_at))
+        return (d.resolved.start, d.resolved.end, d.resolved.precision), d.text, d.resolved.rule
+    if carried is not None:
+        r = carried.resolved
+        return (r.start, r.end, r.precision), "", f"no date words in the sentence: carried from '{carried.text}' earlier in the paragraph ({r.rule})"
+    if re.search(r"\b(?:is|are)\s+(?:\w+ly\s+)?\w+ing\b|\bis being\b", sentence):
+        return (ref, ref, 1), "", "no date words; present tense: the article's date"
+    week = date.fromordinal(ref.toordinal() - 6)
+    return (week, ref, 3), "", "no date words: the seven days up to the article's date (check the text for a better window)"
 
 
 # ---------------------------------------------------------------- one article

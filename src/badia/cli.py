@@ -114,6 +114,9 @@ def cmd_assist(args) -> int:
         if args.evaluate is not None:
             for folder in args.evaluate or [args.root]:
                 result = evaluate(folder)
+                if not result.articles:
+                    print(f"{folder}: no articles in data/articles.csv to evaluate", file=sys.stderr)
+                    return EXIT_UNUSABLE
                 print(f"{folder}: {len(result.articles)} article(s)\n{result.table()}")
                 if args.verbose:
                     print("\n".join(f"  {kind}: {miss}" for kind, score in result.scores.items() for miss in score.misses))

@@ -17,6 +17,8 @@ from pathlib import Path
 from badia.assist import ArticleDraft, draft_article
 from badia.corpus import read_seed
 from badia.knowledge import load_knowledge, read_rows
+from badia.package import UnusableInput
+from badia.report import Problem
 
 # A curated date expression counts for the dates score when it names a time: tense cues such as
 # 'are advancing' or 'repeatedly' date an event by judgement, not by resolution.
@@ -222,7 +224,10 @@ def evaluate(root: Path | str, article_ids: list[str] | None = None) -> Evaluati
         if article_ids and aid not in article_ids:
             continue
         k = load_knowledge(root, exclude_article=aid)
-        text = read_seed(root / article["seed_path"])
+        try:
+            text = read_seed(root / article["seed_path"])
+        except (OSError, UnicodeDecodeError) as e:
+            raise UnusableInput([Problem(article["seed_path"], f"cannot read the seed of {aid}: {e}", "restore the seed file, or run from the dataset's root", code="evaluate.seed")])
         draft = draft_article(aid, text, date.fromisoformat(article["published_date"]), k, article.get("publisher", ""))
         for kind, score in score_article(draft, curated, events).items():
             totals[kind].add(score)
