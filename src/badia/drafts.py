@@ -239,36 +239,22 @@ class DraftTable:
 
 
 def read_draft_table(package: Package, path: Path, problems: list[Problem]) -> DraftTable | None:
-    """One draft file, its header checked against the table's columns with review and draft_note."""
+    """One draft file, read by the same structural checks as a data table, with its header the
+    table's columns between review and draft_note. Windows line endings are accepted here."""
+    from badia.tables import parse_rows, read_text  # pandas and pandera: only reading drafts back needs them
+
     name = path.stem
     rel = path.relative_to(package.root).as_posix()
-    expected = [REVIEW] + package.resource(name).field_names + [NOTE]
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as e:
-        problems.append(Problem(rel, f"not valid UTF-8 (byte {e.start})", "save the draft as UTF-8", code="draft.encoding"))
+    resource = package.resource(name)
+    fields = [{"name": REVIEW, "type": "string"}, *resource.fields, {"name": NOTE, "type": "string"}]
+    draft = dataclasses.replace(resource, path=rel, schema={**resource.schema, "fields": fields})
+    found: list[Problem] = []
+    text = read_text(draft, path.read_bytes(), found)
+    parsed = parse_rows(draft, text, found) if text is not None else None
+    problems += [p for p in found if p.code != "csv.line-endings"]
+    if parsed is None:
         return None
-    reader = csv.reader(io.StringIO(text.replace("\r\n", "\n"), newline=""), strict=True)
-    rows, lines, header, start = [], [], None, 1
-    try:
-        for record in reader:
-            if header is None:
-                header = record
-            elif record:
-                if len(record) != len(header):
-                    problems.append(Problem(rel, f"row has {len(record)} fields but the header has {len(header)}",
-                                            "check for a missing or extra comma, or a value with a comma that needs \"double quotes\"", line=start, code="draft.csv"))
-                else:
-                    rows.append(record)
-                    lines.append(start)
-            start = reader.line_num + 1
-    except csv.Error as e:
-        problems.append(Problem(rel, f"CSV syntax error: {e}", "look for an unclosed double quote on this or an earlier line", line=start, code="draft.csv"))
-        return None
-    if header != expected:
-        problems.append(Problem(rel, "the header is not the draft header of this table", f"the header must be: {','.join(expected)}", line=1, code="draft.header"))
-        return None
-    return DraftTable(name, rel, header, rows, lines)
+    return DraftTable(name, rel, draft.field_names, *parsed)
 
 
 def draft_tables(package: Package, folder: Path, problems: list[Problem]) -> list[DraftTable]:

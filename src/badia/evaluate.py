@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from badia.assist import ArticleDraft, draft_article
-from badia.corpus import read_seed
+from badia.corpus import find_all, read_seed
 from badia.knowledge import load_knowledge, read_rows
 from badia.package import UnusableInput
 from badia.report import Problem
@@ -143,7 +143,7 @@ def score_article(draft: ArticleDraft, curated: dict[str, list[dict]], events: d
             continue
         start, end = int(row["char_start"]), int(row["char_end"])
         words = row["date_expression"]
-        at = [i for i in _find_all(draft.text.lower(), words.lower())]
+        at = find_all(draft.text.lower(), words.lower())
         at.sort(key=lambda i: 0 if start <= i <= end else min(abs(i - start), abs(i - end)))
         want = (ev["date_start"], ev["date_end"])
         dt.curated += 1
@@ -201,14 +201,6 @@ def stated_readings(rule: str, year: int) -> set[tuple[str, str]]:
             continue
         found.add((start.isoformat(), end.isoformat()))
     return found
-
-
-def _find_all(text: str, needle: str) -> list[int]:
-    out, i = [], text.find(needle)
-    while i >= 0 and needle:
-        out.append(i)
-        i = text.find(needle, i + 1)
-    return out
 
 
 def evaluate(root: Path | str, article_ids: list[str] | None = None) -> Evaluation:
