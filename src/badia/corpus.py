@@ -40,8 +40,9 @@ def find_all(text: str, needle: str) -> list[int]:
     return found
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write a file whole or not at all: a temporary file beside it, renamed over the old one."""
+def stage_file(path: Path, data: bytes) -> Path:
+    """Write `data` to a new temporary file beside `path` (flushed to disk, with path's mode) and
+    return it; renaming it over `path` is then one atomic step."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -50,21 +51,35 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.fsync(fh.fileno())
         if path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o777)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return Path(tmp)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all: a temporary file beside it, renamed over the old one."""
+    tmp = stage_file(path, data)
+    try:
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise
 
 
-def append_csv_rows(path: Path, rows: list[list[str]]) -> None:
-    """Append rows to a CSV file atomically; the bytes already in it are kept as they are."""
+def csv_appended(path: Path, rows: list[list[str]]) -> bytes:
+    """A CSV file's bytes with rows appended: the bytes already in it are kept as they are."""
     old = path.read_bytes() if path.exists() else b""
     if old and not old.endswith(b"\n"):
         old += b"\n"
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
-    atomic_write(path, old + out.getvalue().encode("utf-8"))
+    return old + out.getvalue().encode("utf-8")
+
+
+def append_csv_rows(path: Path, rows: list[list[str]]) -> None:
+    """Append rows to a CSV file atomically."""
+    atomic_write(path, csv_appended(path, rows))
 
 
 class ArticleRefused(Exception):

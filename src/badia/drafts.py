@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from badia.assist import ArticleDraft, DraftEvent, draft_article, slug
-from badia.corpus import append_csv_rows, atomic_write, read_seed
+from badia.corpus import atomic_write, csv_appended, read_seed, stage_file
 from badia.gazetteer import GazetteerUnavailable, open_gazetteer
 from badia.knowledge import Knowledge, load_knowledge, published, read_rows
 from badia.package import Package, inside, load_package
@@ -173,7 +173,7 @@ def _event_rows(e: DraftEvent, aid: str, text: str, ids: _Ids, rows: dict[str, l
                                              NOTE: f"{role}: " + {"actor1": "subject of", "actor2": "first opposing actor after", "assoc_actor_1": "named with actor1 as subject of"}[role] + f" '{e.trigger}'"})
     rows["event_sources"].append({
         "event_id": event_id, "article_id": aid, "char_start": e.start, "char_end": e.end, "evidence": text[e.start:e.end],
-        "date_expression": e.date_expression, "date_rule": e.date_rule if e.date_expression else "",
+        "date_expression": e.date_expression, "date_rule": e.date_rule,
         NOTE: "; ".join(n for n in [f"event sentence: '{e.trigger}'", date_note] + (["reports a curated event"] if e.existing_event else []) if n)})
 
 
@@ -347,8 +347,19 @@ def apply_drafts(package: Package, article_id: str) -> Applied:
             _check_references(package, table, accepted, problems)
     if problems:
         raise DraftError(problems)
-    for name, rows in accepted.items():
-        append_csv_rows(package.root / package.resource(name).path, rows)
+    # Every data file is written beside itself first; only then are they renamed into place, so a
+    # failure while writing leaves data/ as it was.
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, rows in accepted.items():
+            path = package.root / package.resource(name).path
+            staged.append((stage_file(path, csv_appended(path, rows)), path))
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, path in staged:
+        os.replace(tmp, path)
     waiting = sum(len(rows) for rows in keep.values())
     if waiting:
         for table in tables:
