@@ -742,6 +742,10 @@ EVENT_RULES = [
     (r"\b(?:advanc(?:ed|es|ing|e)|mov(?:ed|ing)|reinforcements?|mobiliz(?:ed|ing)|mobilis(?:ed|ing)|surged|reach(?:ed|es)?|deploy(?:ed|ing|ment)|sent|expand(?:ed|ing)|encircl(?:ed|ing)|patrol(?:led|ling|s)?|convoy|clear(?:ed|ing)?\s+(?:land\s+)?mines|demining|crossed|raced|pushed|warned|threat(?:en|ening)?)\b", "Strategic developments", "Other"),
 ]
 EVENT_PATTERNS = [(re.compile(p, re.IGNORECASE), t, s) for p, t, s in EVENT_RULES]
+# Words before an event word that make it planned or possible, not reported: 'will reach', 'plans
+# to advance', 'if expanded' (but 'have begun to target' reports a start).
+IRREALIS = re.compile(r"\b(?:will|would|could|might|may|can|should|if)\s+(?:\w+\s+){0,2}$|\b(?:to|if)\s+$", re.IGNORECASE)
+BEGUN = re.compile(r"\b(?:begun|began|begin|started|continued|continue)\s+(?:\w+\s+){0,3}to\s+$", re.IGNORECASE)
 NEAR = re.compile(r"\b(?:near|around|outside|close to|(?:north|south|east|west)(?:-?(?:east|west))?\s+of)\s+(?:the\s+)?$")
 GEO_PRECISION = {"governorate": 4, "region": 5, "country": 6, "road": 5, "river": 5}
 
@@ -777,7 +781,7 @@ def draft_events(text: str, sentences: list[Sentence], mentions: list[Mention], 
         carried = last_date_of_paragraph.get(s.paragraph)
         if in_dates:
             last_date_of_paragraph[s.paragraph] = in_dates[-1]
-        rule = next(((m, t, st) for p, t, st in EVENT_PATTERNS if (m := p.search(sentence))), None)
+        rule = _event_rule(sentence)
         if rule is None or len(sentence.split()) < 4:
             continue
         m, etype, sub = rule
@@ -802,6 +806,17 @@ def draft_events(text: str, sentences: list[Sentence], mentions: list[Mention], 
         events.append(DraftEvent(s.start, s.end, etype, sub, actor1, actor2, allies, others, place, geo, date_range, expression,
                                  date_rule, m.group(0), existing, notes))
     return events
+
+
+def _event_rule(sentence: str):
+    """The first rule with an event word that is not merely planned or possible ('plans to reach',
+    'could advance', 'if expanded'): (match, event_type, sub_event_type) or None."""
+    for pattern, etype, sub in EVENT_PATTERNS:
+        for m in pattern.finditer(sentence):
+            before = sentence[max(0, m.start() - 40):m.start()]
+            if not IRREALIS.search(before) or BEGUN.search(before):
+                return m, etype, sub
+    return None
 
 
 def _event_actors(sentence: str, offset: int, verb_at: int, in_mentions: list[Mention]):
