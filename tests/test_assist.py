@@ -369,6 +369,18 @@ def read_csv_bytes(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
 
 
+def test_incremental_validation_refuses_unreviewed_drafts_too(dataset, tmp_path):
+    from badia.incremental import validate_incremental
+
+    state = tmp_path / "state"
+    assert validate_incremental(dataset, state) == ([], "full")
+    article_id = add_fixture_article(dataset)
+    assert run_badia("assist", article_id, root=dataset).returncode == 0
+    problems, kind = validate_incremental(dataset, state)
+    assert kind == "incremental"
+    assert f"drafts/{article_id}/quotes.csv" in {p.path for p in problems if p.message == "draft row left unreviewed"}
+
+
 def test_apply_refuses_a_wrong_accepted_row_and_writes_nothing(dataset):
     article_id = add_fixture_article(dataset)
     assert run_badia("assist", article_id, root=dataset).returncode == 0
