@@ -310,7 +310,10 @@ class Applied:
 def apply_drafts(package: Package, article_id: str) -> Applied:
     """Append the accepted rows of drafts/<article_id>/ to data/, after checking them against the
     tables' schemas and primary keys; nothing is written if any accepted row is wrong."""
-    from badia.tables import check_constraints, coerce  # pandas and pandera: only applying needs them
+    import numpy as np  # numpy, pandas and pandera: only applying needs them
+    import pandas as pd
+
+    from badia.tables import check_constraints, coerce
 
     folder = draft_folder(package.root, article_id)
     rel = folder.relative_to(package.root).as_posix()
@@ -337,7 +340,8 @@ def apply_drafts(package: Package, article_id: str) -> Applied:
         if rows:
             draft_resource = dataclasses.replace(resource, path=table.path)
             found: list[Problem] = []
-            checked = coerce(draft_resource, rows, lines, found)
+            raw = pd.DataFrame(rows, columns=resource.field_names, dtype=object)
+            checked = coerce(draft_resource, raw, np.asarray(lines, dtype=np.int64), found)
             check_constraints(checked, found)
             problems += [dataclasses.replace(p, col=p.col + 1 if p.col else p.col) for p in found]
             _check_keys(package, table, resource, rows, lines, problems)
