@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from badia.package import UnusableInput
+from badia.package import UnusableInput, load_package
 from badia.report import FORMATS, Problem
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
@@ -91,6 +91,54 @@ def cmd_docs(args) -> int:
     return EXIT_VALID
 
 
+def cmd_add_article(args) -> int:
+    from badia.corpus import ArticleRefused, register_article
+
+    try:
+        row = register_article(args.root, Path(args.path), args.publisher, args.title, args.date, author=args.author,
+                               dateline=args.dateline, url=args.url, language=args.language, article_id=args.id,
+                               date_inferred=args.date_inferred, date_note=args.date_note)
+    except ArticleRefused as e:
+        _print_problems(e.problems, "text", sys.stderr)
+        return EXIT_INVALID
+    print(f"registered {row['article_id']}: {row['seed_path']} (sha256 {row['sha256']})")
+    print(f"next: badia assist {row['article_id']}")
+    return EXIT_VALID
+
+
+def cmd_assist(args) -> int:
+    from badia.drafts import DraftError, apply_drafts, draft_to_folder
+    from badia.evaluate import evaluate
+
+    try:
+        if args.evaluate is not None:
+            for folder in args.evaluate or [args.root]:
+                result = evaluate(folder)
+                if not result.articles:
+                    print(f"{folder}: no articles in data/articles.csv to evaluate", file=sys.stderr)
+                    return EXIT_UNUSABLE
+                print(f"{folder}: {len(result.articles)} article(s)\n{result.table()}")
+                if args.verbose:
+                    print("\n".join(f"  {kind}: {miss}" for kind, score in result.scores.items() for miss in score.misses))
+            return EXIT_VALID
+        if not args.article_id:
+            print("badia assist: name the article (badia assist ARTICLE_ID), or use --evaluate", file=sys.stderr)
+            return EXIT_UNUSABLE
+        if args.apply:
+            done = apply_drafts(load_package(args.root), args.article_id)
+            added = ", ".join(f"{n} {table}" for table, n in done.added.items()) or "no rows"
+            print(f"applied drafts/{args.article_id}: added {added}; {done.rejected} rejected; "
+                  + ("draft folder removed" if done.folder_removed else f"{done.waiting} row(s) still to review"))
+            return EXIT_VALID
+        folder, counts = draft_to_folder(args.root, args.article_id, gazetteer=args.gazetteer)
+        print(f"drafted {folder}: " + ", ".join(f"{n} {table}" for table, n in counts.items()))
+        print(f"review: set the 'review' column of each row to accept or reject, then run badia assist --apply {args.article_id}")
+        return EXIT_VALID
+    except (DraftError, UnusableInput) as e:
+        _print_problems(e.problems, "text", sys.stderr)
+        return EXIT_INVALID if isinstance(e, DraftError) else EXIT_UNUSABLE
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="badia", description="Validate, build and serve the badia dataset.")
     p.add_argument("--root", type=Path, default=Path("."), help="dataset root (default: the current directory)")
@@ -118,6 +166,29 @@ def parser() -> argparse.ArgumentParser:
     d = sub.add_parser("docs", help="write docs/data-dictionary.md and docs/figures/ from the schemas and the data")
     d.add_argument("--out", help="output folder (default: ROOT/docs)")
     d.set_defaults(func=cmd_docs)
+
+    a = sub.add_parser("add-article", help="copy an article's text into seeds/ and register it in data/articles.csv")
+    a.add_argument("path", help="the article's text file (UTF-8)")
+    a.add_argument("--publisher", required=True, help="outlet that published it")
+    a.add_argument("--title", required=True, help="headline exactly as the text gives it")
+    a.add_argument("--date", required=True, help="publication date, YYYY-MM-DD")
+    a.add_argument("--date-inferred", action="store_true", help="the text prints no date: it was inferred (say how in --date-note)")
+    a.add_argument("--date-note", default="", help="how the date was read or inferred")
+    a.add_argument("--author", default="", help="byline as the text gives it")
+    a.add_argument("--dateline", default="", help="dateline place as the text gives it (e.g. AMMAN)")
+    a.add_argument("--url", default="", help="address of the original (only if known, never guessed)")
+    a.add_argument("--language", default="en", help="ISO 639-1 code (default: en)")
+    a.add_argument("--id", help="article id (default: the next number and the text's sha256 prefix, e.g. 005_1a2b...)")
+    a.set_defaults(func=cmd_add_article)
+
+    x = sub.add_parser("assist", help="draft an article's rows for review, apply reviewed drafts, or measure the drafts")
+    x.add_argument("article_id", nargs="?", help="the article to draft (or, with --apply, whose drafts to apply)")
+    mode = x.add_mutually_exclusive_group()
+    mode.add_argument("--apply", action="store_true", help="append the accepted rows of drafts/ARTICLE_ID/ to data/")
+    mode.add_argument("--evaluate", nargs="*", metavar="DATASET", help="draft every curated article of each DATASET folder (default: the dataset) and print precision and recall per kind")
+    x.add_argument("--gazetteer", action="store_true", help="look unknown places up in the offline GeoNames gazetteer (needs the 'gazetteer' extra)")
+    x.add_argument("--verbose", action="store_true", help="with --evaluate: list every miss")
+    x.set_defaults(func=cmd_assist)
     return p
 
 

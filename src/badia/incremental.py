@@ -102,6 +102,7 @@ def validate_incremental(root: Path | str, state_dir: Path) -> tuple[list[Proble
     checks.check_spans(tails, texts, problems)
     for check in (checks.check_events, checks.check_quotes, checks.check_places, checks.check_actors, checks.check_mentions):
         check(tails, problems)
+    problems.extend(checks.check_drafts(package))  # drafts/ is not data: always read whole
     problems = sorted(problems, key=lambda p: (p.path, p.line or 0, p.col or 0))
     if not problems:
         _save_state(state_dir, package, datas, keys)

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from badia.codes import EVENT_TYPE_OF, UCDP_DATE_PREC, UCDP_DATE_PREC_MAX_DAYS
 from badia.corpus import decode_seed, find_all, sha256_bytes
+from badia.drafts import check_drafts
 from badia.package import Package, inside, load_package
 from badia.report import Problem
 from badia.tables import Table, read_tables
@@ -43,6 +44,7 @@ def validate(root: Path | str, keep: dict[str, Table] | None = None) -> list[Pro
     check_places(tables, problems)
     check_actors(tables, problems)
     check_mentions(tables, problems)
+    problems.extend(check_drafts(package))
     return sorted(problems, key=lambda p: (p.path, p.line or 0, p.col or 0))
 
 

@@ -1,0 +1,194 @@
+"""What the assistant knows before it reads a new article, all taken from the curated tables at run
+time: actor aliases, place variants, how earlier speakers were written and resolved, earlier quotes
+and the events they belong to. Nothing here is keyed to a particular article's strings.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+# Tokens: dotted acronyms ("U.S."), words (with apostrophes inside them, "Shi’ite", but not a
+# possessive "’s") or single punctuation characters.
+TOKEN = re.compile(r"(?:[A-Z]\.){2,}|\w+(?:[’'‘](?![sS]\b)\w+)*|[^\w\s]")
+HYPHENS = {"-", "‐", "‑", "–", "—"}
+APOSTROPHES = {"’", "'", "‘", "ʿ", "ʾ"}
+# Arabic article forms written before a name ("al-Tanf", "a-Tanf", "Deir ez-Zor", "Deir al Zor").
+ARABIC_ARTICLES = {"al", "el", "ul", "a", "e", "as", "ash", "at", "ath", "ad", "adh", "ar", "az", "an", "es", "ez", "ed", "ad"}
+ALWAYS_ARTICLES = {"al", "el", "ul"}  # never English words, so dropped wherever they stand
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    """A curated CSV as dicts of strings; an absent file is an empty table."""
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def split_list(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(";") if v.strip()]
+
+
+DOUBLED = re.compile(r"(\w)\1+")
+
+
+@functools.lru_cache(maxsize=65536)
+def fold(token: str) -> str:
+    """One token as the matcher compares it: short acronyms keep their case ("IS" is not "is") and
+    lose their dots ("U.S." is "US"); other words, capitals too (AMMAN, CENTCOM), lose case and
+    doubled letters (Qassab/Qasab, Sabaa/Saba), the commonest difference between two
+    transliterations of one name."""
+    if token.isupper() and 1 < len(token.replace(".", "")) <= 3:
+        return token.replace(".", "")
+    return DOUBLED.sub(r"\1", token.lower())
+
+
+def normal_tokens(tokens: list[tuple[str, int, int]]) -> list[tuple[str, int]]:
+    """The tokens that carry a name, folded, with their index in `tokens`: hyphens, apostrophes and
+    Arabic articles dropped, so that a-Tanf, al-Tanf and Tanf, or Deir e-Zor and Deir al Zor, meet."""
+    kept = []
+    for i, (tok, _, _) in enumerate(tokens):
+        if tok in HYPHENS or tok in APOSTROPHES:
+            continue
+        low = tok.lower()
+        nxt = tokens[i + 1][0] if i + 1 < len(tokens) else ""
+        if low in ALWAYS_ARTICLES or (low in ARABIC_ARTICLES and nxt in HYPHENS and i + 2 < len(tokens) and tokens[i + 2][0][:1].isalpha()):
+            continue
+        if tok.isupper() and _in_capitals(tokens, i):
+            tok = tok.lower()  # a word of a line set in capitals ('DEIR EZ-ZOR'), not an acronym
+        kept.append((fold(tok), i))
+    return kept
+
+
+def _in_capitals(tokens: list[tuple[str, int, int]], i: int) -> bool:
+    """Whether the words around token i (two each side) are all in capitals, one of them long."""
+    before = [t for t, _, _ in tokens[max(0, i - 4):i] if t[:1].isalpha()][-2:]
+    after = [t for t, _, _ in tokens[i + 1:i + 5] if t[:1].isalpha()][:2]
+    words = before + after
+    return bool(words) and all(w.isupper() for w in words) and any(len(w) >= 4 for w in words)
+
+
+def tokenize(text: str) -> list[tuple[str, int, int]]:
+    return [(m.group(0), m.start(), m.end()) for m in TOKEN.finditer(text)]
+
+
+def name_key(form: str) -> tuple[str, ...]:
+    return tuple(t for t, _ in normal_tokens(tokenize(form)))
+
+
+@dataclass(eq=False)
+class Entity:
+    kind: str  # actor | place
+    id: str
+    name: str
+    forms: list[str]
+    actor_kind: str = ""
+    parent: str = ""
+    side: str = ""
+    place_type: str = ""
+
+
+@dataclass
+class KnownQuote:
+    article_id: str
+    text: str
+    speaker: str
+    said_date: str
+    event_id: str
+
+
+@dataclass
+class Knowledge:
+    """The curated dataset's knowledge, indexed for matching."""
+
+    entities: dict[tuple[str, str], Entity] = field(default_factory=dict)
+    forms: dict[tuple[str, ...], list[tuple[str, Entity]]] = field(default_factory=dict)
+    lengths: dict[str, tuple[int, ...]] = field(default_factory=dict)  # first token -> key lengths, longest first
+    speaker_descriptions: dict[tuple[str, ...], str] = field(default_factory=dict)
+    quotes: list[KnownQuote] = field(default_factory=list)
+    events: dict[str, dict] = field(default_factory=dict)
+    articles: dict[str, dict] = field(default_factory=dict)
+    actor_ids: set[str] = field(default_factory=set)
+    place_ids: set[str] = field(default_factory=set)
+
+    def actor(self, actor_id: str) -> Entity | None:
+        return self.entities.get(("actor", actor_id))
+
+    def place(self, place_id: str) -> Entity | None:
+        return self.entities.get(("place", place_id))
+
+    def ancestors(self, actor_id: str) -> set[str]:
+        seen, node = set(), self.actor(actor_id)
+        while node is not None and node.parent and node.parent not in seen:
+            seen.add(node.parent)
+            node = self.actor(node.parent)
+        return seen
+
+    def add(self, entity: Entity) -> None:
+        self.entities[(entity.kind, entity.id)] = entity
+        for form in entity.forms:
+            key = name_key(form)
+            if not key:
+                continue
+            entries = self.forms.setdefault(key, [])
+            if not any(f == form and e is entity for f, e in entries):
+                entries.append((form, entity))
+            self.lengths[key[0]] = tuple(sorted(set(self.lengths.get(key[0], ())) | {len(key)}, reverse=True))
+
+
+def _name_forms(name: str) -> list[str]:
+    """A canonical name and, for 'Abu Kamal (al-Bukamal)', each part of it that is itself a name
+    (every word capitalised: not '(unnamed)' or '(Raqqa offensive)')."""
+    inner = [p for p in re.findall(r"\(([^)]*)\)", name)
+             if all(w[:1].isupper() or re.match(r"(?:al|a|as|ad|ar|az|el)-[A-Z]", w) for w in p.split())]
+    outer = re.sub(r"\s*\([^)]*\)", "", name).strip()
+    return [f for f in [name, outer, *inner] if f]
+
+
+def description_key(phrase: str) -> tuple[str, ...]:
+    """A speaker description without its determiners and vague adjectives, for look-up."""
+    drop = {"a", "an", "the", "unnamed", "local", "anonymous", "senior"}
+    return tuple(t.lower() for t, _, _ in tokenize(phrase) if t.lower() not in drop and t not in HYPHENS)
+
+
+def load_knowledge(root: Path | str, exclude_article: str | None = None) -> Knowledge:
+    """Everything the assistant may use, read from ROOT/data. `exclude_article` leaves out that
+    article's own quotes and events, so that an evaluation does not read its own answers."""
+    data = Path(root) / "data"
+    k = Knowledge()
+    for row in read_rows(data / "actors.csv"):
+        forms = split_list(row.get("aliases")) + _name_forms(row.get("name", ""))
+        k.add(Entity("actor", row["actor_id"], row.get("name", ""), forms, row.get("actor_kind", ""),
+                     row.get("parent_actor_id", ""), row.get("side", "")))
+        k.actor_ids.add(row["actor_id"])
+    for row in read_rows(data / "places.csv"):
+        forms = split_list(row.get("variants")) + _name_forms(row.get("name", ""))
+        k.add(Entity("place", row["place_id"], row.get("name", ""), forms, place_type=row.get("place_type", "")))
+        k.place_ids.add(row["place_id"])
+    for row in read_rows(data / "articles.csv"):
+        k.articles[row["article_id"]] = row
+    own_events = set()
+    if exclude_article:
+        own_events = {r["event_id"] for r in read_rows(data / "event_sources.csv") if r["article_id"] == exclude_article}
+        other_events = {r["event_id"] for r in read_rows(data / "event_sources.csv") if r["article_id"] != exclude_article}
+        own_events -= other_events
+    for row in read_rows(data / "events.csv"):
+        if row["event_id"] not in own_events:
+            k.events[row["event_id"]] = row
+    for row in read_rows(data / "quotes.csv"):
+        if row["article_id"] == exclude_article:
+            continue
+        k.quotes.append(KnownQuote(row["article_id"], row["text"], row.get("speaker_actor_id", ""), row.get("said_date", ""),
+                                   row.get("event_id", "") if row.get("event_id", "") in k.events else ""))
+        if row.get("speaker_resolution") in ("named", "organisation") and row.get("speaker_actor_id") and row.get("speaker_as_written"):
+            k.speaker_descriptions[description_key(row["speaker_as_written"])] = row["speaker_actor_id"]
+    return k
+
+
+def published(k: Knowledge, article_id: str) -> date:
+    return date.fromisoformat(k.articles[article_id]["published_date"])
