@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from badia.codes import EVENT_TYPE_OF, UCDP_DATE_PREC, UCDP_DATE_PREC_MAX_DAYS
+from badia.codes import ACLED_EVENT_TYPES, EVENT_TYPE_OF, UCDP_DATE_PREC, UCDP_DATE_PREC_MAX_DAYS
 from badia.corpus import decode_seed, find_all, sha256_bytes
 from badia.drafts import check_drafts
 from badia.package import Package, inside, load_package
@@ -36,6 +36,12 @@ def validate(root: Path | str, keep: dict[str, Table] | None = None) -> list[Pro
     tables = read_tables(package, problems)
     if keep is not None:
         keep.update(tables)
+    check_tables(package, tables, problems)
+    return sorted(problems, key=lambda p: (p.path, p.line or 0, p.col or 0))
+
+
+def check_tables(package: Package, tables: dict[str, Table], problems: list[Problem]) -> None:
+    """The checks beyond each table's own schema, on the tables that could be read."""
     for check in (check_primary_keys, check_foreign_keys, check_formula_cells):
         check(package, tables, problems)
     texts = check_seeds(package, tables, problems)
@@ -46,7 +52,6 @@ def validate(root: Path | str, keep: dict[str, Table] | None = None) -> list[Pro
     check_actors(tables, problems)
     check_mentions(tables, problems)
     problems.extend(check_drafts(package))
-    return sorted(problems, key=lambda p: (p.path, p.line or 0, p.col or 0))
 
 
 def _col(table: Table, name: str) -> int:
@@ -178,10 +183,7 @@ def check_seeds(package: Package, tables: dict[str, Table], problems: list[Probl
 def check_spans(tables: dict[str, Table], texts: dict[str, str], problems: list[Problem]) -> None:
     """Every quote, exclusion, claim, mention and evidence span equals seed_text[char_start:char_end]."""
     for table in tables.values():
-        names = table.resource.field_names
-        if not {"article_id", "char_start", "char_end"} <= set(names):
-            continue
-        text_col = next((c for c in SPAN_TEXT_COLUMNS if c in names), None)
+        text_col = span_text_column(table)
         if text_col is None:
             continue
         frame = table.frame
@@ -198,8 +200,16 @@ def check_spans(tables: dict[str, Table], texts: dict[str, str], problems: list[
                 problems.append(Problem(table.path, f"offsets {start}-{end} are out of range: the seed has {len(seed)} characters and char_end must be greater than char_start",
                                         _where_hint(seed, value), line=line, column="char_end", col=_col(table, "char_end"), value=f"{start}-{end}", code="span.range"))
                 continue
-            problems.append(Problem(table.path, f"{text_col} is not the seed's text at {start}-{end}, which reads {seed[start:end][:60]!r}",
+            problems.append(Problem(table.path, f"{text_col} differs from the seed's text at {start}-{end}, which reads {seed[start:end][:60]!r}",
                                     _where_hint(seed, value), line=line, column=text_col, col=_col(table, text_col), value=value, code="span.mismatch"))
+
+
+def span_text_column(table: Table) -> str | None:
+    """The column holding a verbatim span of the seed, in a table that locates rows by offsets."""
+    names = table.resource.field_names
+    if not {"article_id", "char_start", "char_end"} <= set(names):
+        return None
+    return next((c for c in SPAN_TEXT_COLUMNS if c in names), None)
 
 
 def _where_hint(seed: str, value: str) -> str:
@@ -216,7 +226,9 @@ def check_events(tables: dict[str, Table], problems: list[Problem]) -> None:
         return
     frame = events.frame
     expected_type = frame["sub_event_type"].map(EVENT_TYPE_OF)
-    mismatch = (expected_type.notna() & frame["event_type"].notna() & (expected_type != frame["event_type"])).fillna(False)
+    # An event_type outside ACLED's list is already reported by its schema: no pair to check.
+    known_type = frame["event_type"].isin(list(ACLED_EVENT_TYPES)).fillna(False)
+    mismatch = (expected_type.notna() & known_type & (expected_type != frame["event_type"])).fillna(False)
     for i in np.flatnonzero(mismatch.to_numpy(bool)):
         etype, sub = frame["event_type"].iloc[i], frame["sub_event_type"].iloc[i]
         problems.append(Problem(events.path, f"sub_event_type '{sub}' does not belong to event_type '{etype}' in ACLED's codebook",
@@ -242,7 +254,7 @@ def check_events(tables: dict[str, Table], problems: list[Problem]) -> None:
         if articles is not None:
             published = dict(zip(articles.frame["article_id"], articles.frame["published_date"]))
             src = sources.frame[["event_id", "article_id"]].copy()
-            src["published"] = src["article_id"].map(published)
+            src["published"] = src["article_id"].map(published).astype("datetime64[s]")
             latest = src.groupby("event_id")["published"].max()
             last = pd.Series(latest.reindex(frame["event_id"]).to_numpy(), index=frame.index)  # (map fails on an empty table)
             after = (frame["date_end"] > last).fillna(False).to_numpy(bool)
@@ -271,7 +283,7 @@ def check_quotes(tables: dict[str, Table], problems: list[Problem]) -> None:
         problems.append(Problem(quotes.path, "speaker is unknown but note does not say why", "state in note why the text does not identify the speaker",
                                 line=quotes.line(i), column="note", col=_col(quotes, "note"), code="quote.unknown-speaker"))
     if articles is not None:
-        published = frame["article_id"].map(dict(zip(articles.frame["article_id"], articles.frame["published_date"])))
+        published = frame["article_id"].map(dict(zip(articles.frame["article_id"], articles.frame["published_date"]))).astype("datetime64[s]")
         late = (frame["said_date"] > published).fillna(False).to_numpy(bool)
         for i in np.flatnonzero(late):
             problems.append(Problem(quotes.path, f"said_date {_value(frame['said_date'].iloc[i])} is after the article was published ({_value(published.iloc[i])})",
@@ -388,3 +400,4 @@ def check_mentions(tables: dict[str, Table], problems: list[Problem]) -> None:
         for i in np.flatnonzero((is_kind & (frame[own].isna() | frame[other].notna())).to_numpy(bool)):
             problems.append(Problem(mentions.path, f"a mention of kind '{kind}' needs {own} and no {other}", f"fill {own} and empty {other}",
                                     line=mentions.line(i), column=own, col=_col(mentions, own), code="mention.entity"))
+
