@@ -57,9 +57,13 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
 
 
 def read_text(resource: Resource, data: bytes, problems: list[Problem]) -> str | None:
-    """Decode a CSV file's bytes, reporting emptiness, BOM, NUL, encoding and line endings."""
+    """Decode a CSV file's bytes, reporting size, emptiness, BOM, NUL, encoding and line endings."""
     path = resource.path
     header = ",".join(resource.field_names)
+    if len(data) > MAX_CSV_BYTES:  # files are checked before they are read (read_csv_bytes); this is for bytes from elsewhere
+        problems.append(Problem(path, f"file is {len(data):,} bytes, over the limit of {MAX_CSV_BYTES:,} bytes",
+                                "split the contribution into smaller pull requests, or ask the maintainers to raise the limit", code="csv.too-large"))
+        return None
     if not data.strip():
         problems.append(Problem(path, "file is empty", f"the first line must be the header: {header}", line=1, code="csv.empty"))
         return None
@@ -188,9 +192,9 @@ def plain_csv(resource: Resource, data: bytes) -> tuple[pd.DataFrame, np.ndarray
             parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
             convert_options=pa_csv.ConvertOptions(column_types={n: pa_arrow.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
+        if arrow.column_names != names:  # (decoding the header can fail here, on invalid UTF-8)
+            return None
     except (pa_arrow.ArrowInvalid, UnicodeDecodeError):
-        return None
-    if arrow.column_names != names:
         return None
     if data.count(b"\n") == arrow.num_rows + data.endswith(b"\n"):
         lines = np.arange(2, arrow.num_rows + 2)  # no line break inside a value: row i is on line i + 2
