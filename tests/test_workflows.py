@@ -52,8 +52,9 @@ def test_validate_workflow_runs_on_pull_requests_with_the_pinned_environment():
     assert {"pull_request", "push"} <= set(triggers)
     script = "\n".join(step.get("run", "") for step in workflow["jobs"]["validate"]["steps"])
     for command in ("-r requirements.lock", "--no-deps -e .", "badia validate --format github",
-                    'badia validate --format markdown >> "$GITHUB_STEP_SUMMARY"', "frictionless validate datapackage.json", "make test"):
+                    'badia validate --format markdown >> "$GITHUB_STEP_SUMMARY"', "frictionless validate datapackage.json", "bash .ci/run"):
         assert command in script, command
+    assert (ROOT / ".ci" / "run").read_text(encoding="utf-8").rstrip().endswith("make test")
 
 
 def step(name: str) -> str:
