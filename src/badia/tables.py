@@ -12,7 +12,6 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -316,9 +315,10 @@ def _describe_check(check: str, fdef: dict, value: str | None) -> tuple[str, str
     return f"fails check {check}", "correct the value"
 
 
-def read_csv_bytes(path: Path, rel: str, problems: list[Problem], header: list[str] | None = None) -> bytes | None:
-    """A CSV file's bytes, or None with a problem if it is missing or over the size limit
+def read_csv_bytes(package: Package, resource: Resource, problems: list[Problem]) -> bytes | None:
+    """A table's CSV bytes, or None with a problem if the file is missing or over the size limit
     (checked before reading, so an oversized file is never loaded into memory)."""
+    path, rel = package.root / resource.path, resource.path
     try:
         size = path.stat().st_size
         if size > MAX_CSV_BYTES:
@@ -327,8 +327,7 @@ def read_csv_bytes(path: Path, rel: str, problems: list[Problem], header: list[s
             return None
         return path.read_bytes()
     except FileNotFoundError:
-        hint = f"create it with the header {','.join(header)}" if header else "restore the file"
-        problems.append(Problem(rel, "file not found", hint, code="csv.missing"))
+        problems.append(Problem(rel, "file not found", f"create it with the header {','.join(resource.field_names)}", code="csv.missing"))
     except IsADirectoryError:
         problems.append(Problem(rel, "is a folder, not a file", "replace the folder by the CSV file", code="csv.missing"))
     return None
@@ -336,7 +335,7 @@ def read_csv_bytes(path: Path, rel: str, problems: list[Problem], header: list[s
 
 def read_table(package: Package, resource: Resource, problems: list[Problem]) -> Table | None:
     """Read one resource's CSV through every layer of checks; None when it cannot be read as a table."""
-    data = read_csv_bytes(package.root / resource.path, resource.path, problems, resource.field_names)
+    data = read_csv_bytes(package, resource, problems)
     if data is None:
         return None
     return table_from_bytes(resource, data, problems)
