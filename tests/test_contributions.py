@@ -136,6 +136,20 @@ def unclosed_quote(root):
     return Where("data/event_actors.csv", line)
 
 
+def unclosed_quote_in_a_long_file(root):
+    """The same mistake with more than the csv module's default field limit (131,072 characters)
+    after it: still reported as an unclosed quote, where it opens (frictionless, loaded with
+    pandera, raises that limit for the whole process)."""
+    line = simple_line(root, "mentions")
+    path = data_path(root, "mentions")
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    padding = (lines[line - 1] + "\n") * (140_000 // len(lines[line - 1]) + 1)
+    lines[line - 1] = lines[line - 1].replace(",", ',"', 1)
+    path.write_text("\n".join(lines) + padding, encoding="utf-8")
+    return Where("data/mentions.csv", line)
+
+
 def text_after_closing_quote(root):
     line = simple_line(root, "event_actors")
     raw_line(root, "event_actors", line, lambda s: '"' + s.replace(",", '"x,', 1))
@@ -355,6 +369,14 @@ def seed_missing(root):
     return Where("data/articles.csv", lines[-1], header.index("seed_path") + 1)
 
 
+def seed_is_a_folder(root):
+    header, rows, lines = table(root, "articles")
+    seed = root / rows[-1]["seed_path"]
+    seed.unlink()
+    seed.mkdir()
+    return Where("data/articles.csv", lines[-1], header.index("seed_path") + 1)
+
+
 def seed_unregistered(root):
     shutil.copy(root / table(root, "articles")[1][0]["seed_path"], root / "seeds" / "999_new_article.txt")
     return Where("seeds/999_new_article.txt")
@@ -555,6 +577,7 @@ def resource_outside_dataset(root):
 
 CASES = [
     Case("csv-unclosed-quote", "a quoted value that is never closed", unclosed_quote, "is never closed"),
+    Case("csv-unclosed-quote-long-file", "a quoted value never closed, in a long file", unclosed_quote_in_a_long_file, "is never closed"),
     Case("csv-text-after-quote", "text after the closing quote of a value (`\"a\"b`)", text_after_closing_quote, "text follows the closing quote"),
     Case("csv-row-missing-field", "a row with a field missing", row_missing_a_field, "row has 2 fields but the header has 3"),
     Case("csv-row-extra-field", "a row with an extra field", row_with_extra_field, "row has 4 fields but the header has 3"),
@@ -592,6 +615,7 @@ CASES = [
     Case("span-not-in-seed", "span text that the seed does not contain", span_text_not_in_seed, "does not occur in the seed"),
     Case("seed-edited", "a seed file edited after registration", seed_edited, "has changed since it was registered"),
     Case("seed-missing", "a registered seed file missing", seed_missing, "is missing"),
+    Case("seed-is-folder", "a folder where a seed file should be", seed_is_a_folder, "is a folder, not a file"),
     Case("seed-unregistered", "a seed file not registered in articles.csv", seed_unregistered, "is not registered"),
     Case("seed-path-escapes", "a seed path that leaves the repository", seed_path_escapes, "must name a file directly inside seeds/"),
     Case("date-order", "date_end before date_start", date_end_before_start, "is before date_start"),

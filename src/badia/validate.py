@@ -156,8 +156,9 @@ def check_seeds(package: Package, tables: dict[str, Table], problems: list[Probl
         registered.add(path)
         try:
             data = path.read_bytes()
-        except FileNotFoundError:
-            problems.append(Problem(articles.path, f"seed file {row.seed_path} is missing", "add the article's text at that path (badia add-article does it), or remove this row",
+        except (FileNotFoundError, IsADirectoryError) as e:
+            what = "is missing" if isinstance(e, FileNotFoundError) else "is a folder, not a file"
+            problems.append(Problem(articles.path, f"seed file {row.seed_path} {what}", "add the article's text at that path (badia add-article does it), or remove this row",
                                     line=line, column="seed_path", col=_col(articles, "seed_path"), value=row.seed_path, code="seed.missing"))
             continue
         digest = sha256_bytes(data)
