@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from pathlib import Path
 
 from badia.package import UnusableInput, load_package
@@ -139,6 +140,31 @@ def cmd_assist(args) -> int:
         return EXIT_INVALID if isinstance(e, DraftError) else EXIT_UNUSABLE
 
 
+def cmd_fix_offsets(args) -> int:
+    from badia.offsets import apply_offset_fixes, plan_offset_fixes
+
+    try:
+        plan = plan_offset_fixes(args.root)
+    except UnusableInput as e:
+        _print_problems(e.problems, "text", sys.stderr)
+        return EXIT_UNUSABLE
+    for fix in plan.fixes:
+        print(fix.describe())
+    if plan.fixes and args.write:
+        written = apply_offset_fixes(args.root, plan.fixes)
+        print(f"rewrote the offsets of {len(plan.fixes)} row(s) in {', '.join(written)}; every other byte is unchanged")
+    elif plan.fixes:
+        print(f"{len(plan.fixes)} row(s) can be repaired: run `badia fix-offsets --write` to write them (nothing was written)")
+    if plan.unresolved:
+        print("left for a person to fix:")
+        _print_problems(plan.unresolved, "text")
+    elif not plan.fixes:
+        print("every span's offsets match its text")
+    if plan.unreadable:
+        return EXIT_UNUSABLE
+    return EXIT_INVALID if plan.unresolved or (plan.fixes and not args.write) else EXIT_VALID
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="badia", description="Validate, build and serve the badia dataset.")
     p.add_argument("--root", type=Path, default=Path("."), help="dataset root (default: the current directory)")
@@ -152,6 +178,10 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="validate, then write CSV, Parquet, SQLite and Datasette metadata to build/")
     b.add_argument("--out", help="output folder (default: ROOT/build)")
     b.set_defaults(func=cmd_build)
+
+    f = sub.add_parser("fix-offsets", help="recompute char_start/char_end of span rows whose text occurs once in the seed")
+    f.add_argument("--write", action="store_true", help="rewrite those cells in data/ (atomically; every other byte unchanged); without it, only report")
+    f.set_defaults(func=cmd_fix_offsets)
 
     s = sub.add_parser("serve", help="serve the built database read-only with Datasette")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
@@ -192,9 +222,32 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def internal_error(error: BaseException, command: str) -> Problem:
+    """An unexpected exception as a located problem: the innermost line of badia's own code that
+    it passed through, what went wrong, and what to do (it is a bug in badia, not in the data)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    package_dir = Path(__file__).resolve().parent
+    ours = [f for f in frames if Path(f.filename).resolve().parent == package_dir] or frames
+    frame = ours[-1]
+    path = Path(frame.filename).resolve()
+    where = f"src/badia/{path.name}" if path.parent == package_dir else str(path)
+    return Problem(where, f"badia {command} stopped on an unexpected error in {frame.name}(): {type(error).__name__}: {error}",
+                   "this is a bug in badia rather than in your data; please open an issue with this message and the file you last changed",
+                   line=frame.lineno, code="internal-error")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("badia: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # the last resort: a contributor sees a located message, never a traceback
+        problem = internal_error(error, args.command)
+        fmt = getattr(args, "format", "text")
+        _print_problems([problem], fmt if fmt in FORMATS else "text", sys.stdout if args.command == "validate" else sys.stderr)
+        return EXIT_UNUSABLE
 
 
 if __name__ == "__main__":

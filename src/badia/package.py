@@ -8,6 +8,7 @@ or from what this module returns.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,20 +74,29 @@ class Package:
         return self.resources[name]
 
 
-def _load_json(path: Path, rel: str) -> dict:
+def _load_json(path: Path, rel: str) -> tuple[dict, str]:
+    """A JSON object file, parsed, and its text (to locate problems by line)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UnusableInput([Problem(rel, "file not found", "restore it from git (git checkout -- " + rel + ")", code="package.missing")])
     except UnicodeDecodeError as e:
         raise UnusableInput([Problem(rel, f"not valid UTF-8 (byte {e.start})", "save the file as UTF-8", code="package.encoding")])
+    except IsADirectoryError:
+        raise UnusableInput([Problem(rel, "is a folder, not a JSON file", "restore the file from git (git checkout -- " + rel + ")", code="package.missing")])
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise UnusableInput([Problem(rel, f"invalid JSON: {e.msg}", "fix the JSON syntax at this place (a missing comma, quote or bracket)", line=e.lineno, col=e.colno, code="package.json")])
     if not isinstance(data, dict):
-        raise UnusableInput([Problem(rel, "the top level must be a JSON object", "", code="package.json")])
-    return data
+        raise UnusableInput([Problem(rel, "the top level must be a JSON object", "wrap the content in { }", line=1, col=1, code="package.json")])
+    return data, text
+
+
+def _line_of(text: str, key: str, value: object) -> int | None:
+    """The line of the first `"key": value` in a JSON text, to point a contributor at it."""
+    found = re.search(rf'"{re.escape(key)}"\s*:\s*{re.escape(json.dumps(value))}', text)
+    return text.count("\n", 0, found.start()) + 1 if found else None
 
 
 def inside(root: Path, rel: str) -> Path | None:
@@ -101,29 +111,68 @@ def inside(root: Path, rel: str) -> Path | None:
     return path
 
 
-def _check_schema(rel: str, schema: dict) -> list[Problem]:
+def _check_schema(rel: str, schema: dict, text: str) -> list[Problem]:
+    """The schema against the Table Schema profile (frictionless), then what badia relies on:
+    types it knows, patterns that compile, bounds that are numbers, descriptions, keys that exist."""
+    import frictionless  # here, not at the top: `badia serve` and friends need not load it
+
+    report = frictionless.Schema.validate_descriptor(schema)
+    if not report.valid:
+        problems = []
+        for error in report.errors:
+            unknown_type = re.search(r'field type "(.*)" is not supported', error.note)
+            if unknown_type:
+                problems.append(Problem(rel, f"unknown field type '{unknown_type[1]}'", f"use one of: {', '.join(FIELD_TYPES)}",
+                                        line=_line_of(text, "type", unknown_type[1]), code="schema.type"))
+            else:
+                problems.append(Problem(rel, f"not a valid Table Schema: {error.note}", "compare with the Table Schema specification (specs.frictionlessdata.io/table-schema) or restore the file from git",
+                                        code="schema.invalid"))
+        return problems
     problems = []
     fields = schema.get("fields")
-    if not isinstance(fields, list) or not fields:
-        return [Problem(rel, "the schema has no 'fields' list", "add a 'fields' list with one object per CSV column", code="schema.invalid")]
-    names = []
-    for i, f in enumerate(fields):
-        if not isinstance(f, dict) or not isinstance(f.get("name"), str):
-            problems.append(Problem(rel, f"field #{i + 1} has no name", "give every field a 'name'", code="schema.invalid"))
-            continue
-        names.append(f["name"])
-        ftype = f.get("type", "string")
+    if not fields:
+        return [Problem(rel, "the schema has no fields", "add a 'fields' list with one object per CSV column", code="schema.invalid")]
+    names = [f["name"] for f in fields]
+    for f in fields:
+        name, ftype, cons = f["name"], f.get("type", "string"), f.get("constraints", {})
+        line = _line_of(text, "name", name)
         if ftype not in FIELD_TYPES:
-            problems.append(Problem(rel, f"field '{f['name']}' has unknown type '{ftype}'", f"use one of: {', '.join(FIELD_TYPES)}", code="schema.type"))
+            problems.append(Problem(rel, f"field '{name}' has unknown type '{ftype}'", f"use one of: {', '.join(FIELD_TYPES)}", line=_line_of(text, "type", ftype) or line, code="schema.type"))
         if not f.get("description"):
-            problems.append(Problem(rel, f"field '{f['name']}' has no description", "describe every field: users read it in Datasette and the data dictionary", code="schema.description"))
-    for key in schema.get("primaryKey", []) if isinstance(schema.get("primaryKey", []), list) else [schema["primaryKey"]]:
-        if key not in names:
-            problems.append(Problem(rel, f"primaryKey names '{key}', which is not a field", "name an existing field", code="schema.invalid"))
+            problems.append(Problem(rel, f"field '{name}' has no description", "describe every field: users read it in Datasette and the data dictionary", line=line, code="schema.description"))
+        if "pattern" in cons:
+            try:
+                re.compile(cons["pattern"])
+            except (re.error, TypeError) as e:
+                problems.append(Problem(rel, f"field '{name}' has a pattern that is not a valid regular expression ({e})", "correct the pattern",
+                                        line=_line_of(text, "pattern", cons["pattern"]) or line, code="schema.pattern"))
+        for bound in ("minimum", "maximum"):
+            if bound in cons and (isinstance(cons[bound], bool) or not isinstance(cons[bound], int | float)):
+                problems.append(Problem(rel, f"field '{name}' has a {bound} that is not a number", f"write the {bound} as a number, without quotes",
+                                        line=_line_of(text, bound, cons[bound]) or line, code="schema.invalid"))
+    for key in [k for k in schema.get("primaryKey", []) if k not in names]:
+        problems.append(Problem(rel, f"primaryKey names '{key}', which is not a field", "name an existing field", line=_line_of(text, "primaryKey", [key]), code="schema.invalid"))
     for fk in schema.get("foreignKeys", []):
-        for key in fk.get("fields", []):
-            if key not in names:
-                problems.append(Problem(rel, f"foreignKey names '{key}', which is not a field", "name an existing field", code="schema.invalid"))
+        for key in [k for k in fk["fields"] if k not in names]:
+            problems.append(Problem(rel, f"foreignKey names '{key}', which is not a field", "name an existing field", code="schema.invalid"))
+    return problems
+
+
+def _check_references(package: Package) -> list[Problem]:
+    """Every foreign key points at a table of the package and at fields that table has."""
+    problems = []
+    for res in package.resources.values():
+        for fk in res.foreign_keys:
+            ref = fk["reference"]
+            target = package.resources.get(ref.get("resource") or res.name)
+            fields = [ref["fields"]] if isinstance(ref["fields"], str) else ref["fields"]
+            if target is None:
+                problems.append(Problem(res.schema_path, f"foreign key refers to resource '{ref.get('resource')}', which is not in datapackage.json",
+                                        "name one of: " + ", ".join(package.resources), line=_line_of((package.root / res.schema_path).read_text(encoding="utf-8"), "resource", ref.get("resource")), code="schema.foreign-key"))
+            else:
+                for name in [f for f in fields if f not in target.field_names]:
+                    problems.append(Problem(res.schema_path, f"foreign key refers to field '{name}', which {target.schema_path} does not have",
+                                            "name one of its fields: " + ", ".join(target.field_names), code="schema.foreign-key"))
     return problems
 
 
@@ -132,39 +181,50 @@ def load_package(root: Path | str) -> Package:
     root = Path(root)
     if not root.is_dir():
         raise UnusableInput([Problem(str(root), "no such dataset folder", "run from the dataset's root or pass --root DIR", code="package.missing")])
-    descriptor = _load_json(root / "datapackage.json", "datapackage.json")
+    descriptor, text = _load_json(root / "datapackage.json", "datapackage.json")
     problems: list[Problem] = []
     package = Package(root=root, descriptor=descriptor)
     resources = descriptor.get("resources")
     if not isinstance(resources, list) or not resources:
         raise UnusableInput([Problem("datapackage.json", "no 'resources' list", "list one resource per table in data/", code="package.invalid")])
     for i, res in enumerate(resources):
-        name, path, schema_ref = res.get("name"), res.get("path"), res.get("schema")
-        if not name or not isinstance(path, str):
-            problems.append(Problem("datapackage.json", f"resource #{i + 1} needs a 'name' and a 'path'", "", code="package.invalid"))
+        if not isinstance(res, dict) or not isinstance(res.get("name"), str) or not isinstance(res.get("path"), str):
+            problems.append(Problem("datapackage.json", f"resource #{i + 1} needs a 'name' and a 'path'", "each resource is an object with at least a name, a path and a schema",
+                                    line=_line_of(text, "name", res.get("name")) if isinstance(res, dict) else None, code="package.invalid"))
             continue
+        name, path, schema_ref = res["name"], res["path"], res.get("schema")
         if inside(root, path) is None:
-            problems.append(Problem("datapackage.json", f"resource '{name}' path '{path}' is outside the dataset", "use a relative path under data/", code="package.path"))
+            problems.append(Problem("datapackage.json", f"resource '{name}' path '{path}' is outside the dataset", "use a relative path under data/",
+                                    line=_line_of(text, "path", path), code="package.path"))
             continue
         if isinstance(schema_ref, str):
             if inside(root, schema_ref) is None:
-                problems.append(Problem("datapackage.json", f"resource '{name}' schema '{schema_ref}' is outside the dataset", "use a relative path under schemas/", code="package.path"))
+                problems.append(Problem("datapackage.json", f"resource '{name}' schema '{schema_ref}' is outside the dataset", "use a relative path under schemas/",
+                                        line=_line_of(text, "schema", schema_ref), code="package.path"))
                 continue
             try:
-                schema = _load_json(root / schema_ref, schema_ref)
+                schema, schema_text = _load_json(root / schema_ref, schema_ref)
             except UnusableInput as e:
                 problems.extend(e.problems)
                 continue
             schema_rel = schema_ref
         elif isinstance(schema_ref, dict):
-            schema, schema_rel = schema_ref, "datapackage.json"
+            schema, schema_rel, schema_text = schema_ref, "datapackage.json", text
         else:
             problems.append(Problem("datapackage.json", f"resource '{name}' has no schema", "point 'schema' to its file in schemas/", code="package.invalid"))
             continue
-        schema_problems = _check_schema(schema_rel, schema)
+        schema_problems = _check_schema(schema_rel, schema, schema_text)
         problems.extend(schema_problems)
         if not schema_problems:
             package.resources[name] = Resource(name, path, schema_rel, schema)
+    if problems:
+        raise UnusableInput(problems)
+    import frictionless  # here, not at the top: `badia serve` and friends need not load it
+
+    report = frictionless.Package.validate_descriptor(descriptor)
+    problems = [Problem("datapackage.json", f"not a valid Data Package: {error.note}", "compare with the Data Package specification (specs.frictionlessdata.io/data-package) or restore the file from git",
+                        code="package.invalid") for error in report.errors]
+    problems += _check_references(package)
     if problems:
         raise UnusableInput(problems)
     return package

