@@ -58,3 +58,18 @@ def edit_cell(csv_path: Path, row: int, column: str, value: str) -> None:
     rows[row + 1][rows[0].index(column)] = value
     with csv_path.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh, lineterminator="\n").writerows(rows)
+
+
+def read_table(root: Path, name: str) -> tuple[list[str], list[dict], list[int]]:
+    """data/<name>.csv under `root`: its header, its rows as dicts, and the line each row starts on."""
+    import csv
+
+    with (root / "data" / f"{name}.csv").open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        rows, lines, start = [], [], reader.line_num + 1
+        for record in reader:
+            rows.append(dict(zip(header, record)))
+            lines.append(start)
+            start = reader.line_num + 1
+    return header, rows, lines

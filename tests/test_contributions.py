@@ -26,7 +26,7 @@ from typing import Callable
 
 import pytest
 
-from conftest import ROOT, copy_dataset, edit_cell, run_badia
+from conftest import ROOT, copy_dataset, edit_cell, read_table, run_badia
 
 MAX_CSV_BYTES = 512 * 1024 * 1024  # the documented limit (README/CONTRIBUTING); read independently of the code
 
@@ -56,27 +56,16 @@ def data_path(root: Path, name: str) -> Path:
     return root / "data" / f"{name}.csv"
 
 
-def table(root: Path, name: str) -> tuple[list[str], list[dict], list[int]]:
-    """Header, rows as dicts, and the physical line each row starts on."""
-    with data_path(root, name).open(encoding="utf-8", newline="") as fh:
-        reader = csv.reader(fh)
-        header = next(reader)
-        rows, lines, start = [], [], reader.line_num + 1
-        for record in reader:
-            rows.append(dict(zip(header, record)))
-            lines.append(start)
-            start = reader.line_num + 1
-    return header, rows, lines
 
 
 def first(root: Path, name: str, predicate: Callable[[dict], bool] = lambda row: True) -> int:
-    rows = table(root, name)[1]
+    rows = read_table(root, name)[1]
     return next(i for i, row in enumerate(rows) if predicate(row))
 
 
 def cell(root: Path, name: str, row: int, column: str, value: str) -> Where:
     """Set one cell and return where it is."""
-    header, _, lines = table(root, name)
+    header, _, lines = read_table(root, name)
     edit_cell(data_path(root, name), row, column, value)
     return Where(f"data/{name}.csv", lines[row], header.index(column) + 1)
 
@@ -100,12 +89,12 @@ def raw_line(root: Path, name: str, line: int, change: Callable[[str], str]) -> 
 def simple_line(root: Path, name: str) -> int:
     """A data line of `name` that holds one whole record with no quotes (for raw edits)."""
     text = data_path(root, name).read_text(encoding="utf-8").split("\n")
-    _, rows, lines = table(root, name)
+    _, rows, lines = read_table(root, name)
     return next(line for row, line in zip(rows, lines) if '"' not in text[line - 1] and text[line - 1].count(",") == len(row) - 1)
 
 
 def seed_text(root: Path, article_id: str) -> str:
-    article = next(a for a in table(root, "articles")[1] if a["article_id"] == article_id)
+    article = next(a for a in read_table(root, "articles")[1] if a["article_id"] == article_id)
     return (root / article["seed_path"]).read_bytes().decode("utf-8")
 
 
@@ -169,32 +158,32 @@ def row_with_extra_field(root):
 
 
 def header_column_missing(root):
-    header = table(root, "events")[0]
+    header = read_table(root, "events")[0]
     i = header.index("fatalities")
     rewrite(root, "events", lambda records: [r[:i] + r[i + 1:] for r in records])
     return Where("data/events.csv", 1, i + 1)
 
 
 def header_column_extra(root):
-    header = table(root, "events")[0]
+    header = read_table(root, "events")[0]
     rewrite(root, "events", lambda records: [r + (["source_url"] if n == 0 else [""]) for n, r in enumerate(records)])
     return Where("data/events.csv", 1, len(header) + 1)
 
 
 def header_column_renamed(root):
-    header = table(root, "events")[0]
+    header = read_table(root, "events")[0]
     rewrite(root, "events", lambda records: [["sumary" if (n == 0 and c == "summary") else c for c in r] for n, r in enumerate(records)])
     return Where("data/events.csv", 1, header.index("summary") + 1)
 
 
 def header_column_spaces(root):
-    header = table(root, "events")[0]
+    header = read_table(root, "events")[0]
     rewrite(root, "events", lambda records: [[" summary" if (n == 0 and c == "summary") else c for c in r] for n, r in enumerate(records)])
     return Where("data/events.csv", 1, header.index("summary") + 1)
 
 
 def header_column_twice(root):
-    header = table(root, "events")[0]
+    header = read_table(root, "events")[0]
     i = header.index("summary")
     rewrite(root, "events", lambda records: [r[: i + 1] + r[i:] for r in records])
     return Where("data/events.csv", 1, i + 2)
@@ -219,7 +208,7 @@ def windows_line_endings(root):
 
 def latin1_bytes(root):
     """One character of a description saved as Latin-1 (é as the single byte 0xe9)."""
-    _, rows, lines = table(root, "actors")
+    _, rows, lines = read_table(root, "actors")
     i = first(root, "actors", lambda r: r["description"] != "" and '"' not in r["description"])
     path = data_path(root, "actors")
     text = path.read_text(encoding="utf-8").split("\n")
@@ -307,23 +296,23 @@ def acled_pair(root):
 
 
 def duplicate_primary_key(root):
-    _, rows, lines = table(root, "event_actors")
+    _, rows, lines = read_table(root, "event_actors")
     rewrite(root, "event_actors", lambda records: records + [records[1]])
     return Where("data/event_actors.csv", lines[-1] + 1, 1)
 
 
 def duplicate_id(root):
-    _, rows, lines = table(root, "quotes")
+    _, rows, lines = read_table(root, "quotes")
     return cell(root, "quotes", 1, "quote_id", rows[0]["quote_id"])
 
 
 def dangling_foreign_key(root):
-    actor = table(root, "event_actors")[1][0]["actor_id"]
+    actor = read_table(root, "event_actors")[1][0]["actor_id"]
     return cell(root, "event_actors", 0, "actor_id", actor + "x")
 
 
 def parent_loop(root):
-    _, rows, lines = table(root, "actors")
+    _, rows, lines = read_table(root, "actors")
     child = first(root, "actors", lambda r: r["parent_actor_id"] != "")
     parent = next(i for i, r in enumerate(rows) if r["actor_id"] == rows[child]["parent_actor_id"])
     where = cell(root, "actors", parent, "parent_actor_id", rows[child]["actor_id"])
@@ -333,21 +322,21 @@ def parent_loop(root):
 # --- provenance -------------------------------------------------------------------------------------
 
 def offsets_out_of_range(root):
-    q = table(root, "quotes")[1][0]
+    q = read_table(root, "quotes")[1][0]
     return cell(root, "quotes", 0, "char_end", str(len(seed_text(root, q["article_id"])) + 10))
 
 
 def offsets_reversed(root):
-    q = table(root, "quotes")[1][0]
+    q = read_table(root, "quotes")[1][0]
     cell(root, "quotes", 0, "char_start", q["char_end"])
     return cell(root, "quotes", 0, "char_end", q["char_start"])
 
 
 def span_text_elsewhere(root):
-    q = table(root, "quotes")[1][0]
+    q = read_table(root, "quotes")[1][0]
     cell(root, "quotes", 0, "char_start", str(int(q["char_start"]) + 1))
     cell(root, "quotes", 0, "char_end", str(int(q["char_end"]) + 1))
-    return Where("data/quotes.csv", table(root, "quotes")[2][0], table(root, "quotes")[0].index("text") + 1)
+    return Where("data/quotes.csv", read_table(root, "quotes")[2][0], read_table(root, "quotes")[0].index("text") + 1)
 
 
 def span_text_not_in_seed(root):
@@ -356,21 +345,21 @@ def span_text_not_in_seed(root):
 
 def seed_edited(root):
     i = 0
-    article = table(root, "articles")[1][i]
+    article = read_table(root, "articles")[1][i]
     with (root / article["seed_path"]).open("ab") as fh:
         fh.write(b"\nA sentence added later.\n")
-    header, _, lines = table(root, "articles")
+    header, _, lines = read_table(root, "articles")
     return Where("data/articles.csv", lines[i], header.index("sha256") + 1)
 
 
 def seed_missing(root):
-    header, rows, lines = table(root, "articles")
+    header, rows, lines = read_table(root, "articles")
     (root / rows[-1]["seed_path"]).unlink()
     return Where("data/articles.csv", lines[-1], header.index("seed_path") + 1)
 
 
 def seed_is_a_folder(root):
-    header, rows, lines = table(root, "articles")
+    header, rows, lines = read_table(root, "articles")
     seed = root / rows[-1]["seed_path"]
     seed.unlink()
     seed.mkdir()
@@ -378,7 +367,7 @@ def seed_is_a_folder(root):
 
 
 def seed_unregistered(root):
-    shutil.copy(root / table(root, "articles")[1][0]["seed_path"], root / "seeds" / "999_new_article.txt")
+    shutil.copy(root / read_table(root, "articles")[1][0]["seed_path"], root / "seeds" / "999_new_article.txt")
     return Where("seeds/999_new_article.txt")
 
 
@@ -389,27 +378,27 @@ def seed_path_escapes(root):
 # --- dates --------------------------------------------------------------------------------------------
 
 def date_end_before_start(root):
-    e = table(root, "events")[1][0]
+    e = read_table(root, "events")[1][0]
     return cell(root, "events", 0, "date_end", day(e["date_start"], -1))
 
 
 def event_after_its_reports(root):
-    articles = {a["article_id"]: a["published_date"] for a in table(root, "articles")[1]}
-    e = table(root, "events")[1][0]
-    latest = max(articles[s["article_id"]] for s in table(root, "event_sources")[1] if s["event_id"] == e["event_id"])
+    articles = {a["article_id"]: a["published_date"] for a in read_table(root, "articles")[1]}
+    e = read_table(root, "events")[1][0]
+    latest = max(articles[s["article_id"]] for s in read_table(root, "event_sources")[1] if s["event_id"] == e["event_id"])
     cell(root, "events", 0, "date_start", day(latest, 1))
     cell(root, "events", 0, "date_precision", "1")
     return cell(root, "events", 0, "date_end", day(latest, 1))
 
 
 def quote_after_article(root):
-    articles = {a["article_id"]: a["published_date"] for a in table(root, "articles")[1]}
-    q = table(root, "quotes")[1][0]
+    articles = {a["article_id"]: a["published_date"] for a in read_table(root, "articles")[1]}
+    q = read_table(root, "quotes")[1][0]
     return cell(root, "quotes", 0, "said_date", day(articles[q["article_id"]], 1))
 
 
 def precision_contradicts_range(root):
-    e = table(root, "events")[1][0]
+    e = read_table(root, "events")[1][0]
     cell(root, "events", 0, "date_end", e["date_start"])
     return cell(root, "events", 0, "date_precision", "4")
 
@@ -423,7 +412,7 @@ def latitude_out_of_range(root):
 def point_outside_country(root):
     """Latitude and longitude swapped: a point in Syria moves to somewhere else."""
     i = first(root, "places", lambda r: r["latitude"] != "" and r["country_iso2"] == "SY")
-    p = table(root, "places")[1][i]
+    p = read_table(root, "places")[1][i]
     cell(root, "places", i, "longitude", p["latitude"])
     return cell(root, "places", i, "latitude", p["longitude"])
 
@@ -457,14 +446,14 @@ def unknown_speaker_unexplained(root):
 
 
 def event_without_source(root):
-    header, rows, lines = table(root, "events")
+    header, rows, lines = read_table(root, "events")
     event = rows[0]["event_id"]
     rewrite(root, "event_sources", lambda records: [r for r in records if r[0] != event])
     return Where("data/events.csv", lines[0], 1)
 
 
 def event_without_actor(root):
-    header, rows, lines = table(root, "events")
+    header, rows, lines = read_table(root, "events")
     event = rows[0]["event_id"]
     rewrite(root, "event_actors", lambda records: [r for r in records if r[0] != event])
     return Where("data/events.csv", lines[0], 1)
@@ -472,8 +461,8 @@ def event_without_actor(root):
 
 def mention_of_both_kinds(root):
     i = first(root, "mentions", lambda r: r["entity_kind"] == "actor")
-    place = table(root, "places")[1][0]["place_id"]
-    header, _, lines = table(root, "mentions")
+    place = read_table(root, "places")[1][0]["place_id"]
+    header, _, lines = read_table(root, "mentions")
     cell(root, "mentions", i, "place_id", place)
     return Where("data/mentions.csv", lines[i], header.index("actor_id") + 1)
 
@@ -481,7 +470,7 @@ def mention_of_both_kinds(root):
 def write_draft(root: Path, reviews: list[str]) -> tuple[str, list[int]]:
     """drafts/<article>/quotes.csv in the shared draft format (review, the table's columns,
     draft_note), one row per review; returns its path and the line of each row."""
-    header, rows, _ = table(root, "quotes")
+    header, rows, _ = read_table(root, "quotes")
     folder = root / "drafts" / rows[0]["article_id"]
     folder.mkdir(parents=True)
     path = folder / "quotes.csv"
@@ -551,7 +540,7 @@ def unsupported_field_type(root):
 def schema_field_not_in_csv(root):
     path = schema_file(root, "events")
     edit_json(path, lambda s: s["fields"].append({"name": "source_url", "type": "string", "description": "Link."}))
-    return Where("data/events.csv", 1, len(table(root, "events")[0]) + 1)
+    return Where("data/events.csv", 1, len(read_table(root, "events")[0]) + 1)
 
 
 def schema_bad_pattern(root):
@@ -787,7 +776,7 @@ def test_formula_like_spans_pass_but_are_neutralised_in_built_csv(dataset: Path)
     import pyarrow.parquet as pq
 
     i = first(dataset, "mentions")
-    m = table(dataset, "mentions")[1][i]
+    m = read_table(dataset, "mentions")[1][i]
     seed = seed_text(dataset, m["article_id"])
     start = seed.index("-")
     span = seed[start:start + 12]

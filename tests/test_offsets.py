@@ -4,27 +4,16 @@ other byte of the file as it was."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from pathlib import Path
 
-from conftest import run_badia
+from conftest import read_table, run_badia
 
 
-def read(root: Path, name: str) -> tuple[list[str], list[dict], list[int]]:
-    with (root / "data" / f"{name}.csv").open(encoding="utf-8", newline="") as fh:
-        reader = csv.reader(fh)
-        header = next(reader)
-        rows, lines, start = [], [], reader.line_num + 1
-        for record in reader:
-            rows.append(dict(zip(header, record)))
-            lines.append(start)
-            start = reader.line_num + 1
-    return header, rows, lines
 
 
 def seeds(root: Path) -> dict[str, str]:
-    return {a["article_id"]: (root / a["seed_path"]).read_bytes().decode("utf-8") for a in read(root, "articles")[1]}
+    return {a["article_id"]: (root / a["seed_path"]).read_bytes().decode("utf-8") for a in read_table(root, "articles")[1]}
 
 
 def occurrences(text: str, needle: str) -> int:
@@ -50,7 +39,7 @@ def digest(root: Path) -> dict[str, str]:
 def pick(root: Path, name: str, times: int, count: int) -> list[int]:
     """Rows of `name` whose text occurs `times` times in its seed (`times` 2 means "more than once")."""
     texts = seeds(root)
-    header, rows, lines = read(root, name)
+    header, rows, lines = read_table(root, name)
     raw = (root / "data" / f"{name}.csv").read_text(encoding="utf-8").split("\n")
     found = []
     for i, row in enumerate(rows):
@@ -63,7 +52,7 @@ def pick(root: Path, name: str, times: int, count: int) -> list[int]:
 def test_fix_offsets_repairs_unique_spans_and_keeps_every_other_byte(dataset: Path):
     path = dataset / "data" / "mentions.csv"
     original = path.read_bytes()
-    header, rows, lines = read(dataset, "mentions")
+    header, rows, lines = read_table(dataset, "mentions")
     unique, ambiguous = pick(dataset, "mentions", 1, 3), pick(dataset, "mentions", 2, 1)
     assert len(unique) == 3 and len(ambiguous) == 1, "the data should hold spans of both kinds"
     raw = original.decode("utf-8").split("\n")
@@ -98,7 +87,7 @@ def test_fix_offsets_repairs_unique_spans_and_keeps_every_other_byte(dataset: Pa
 
 def test_text_missing_from_the_seed_is_reported_not_guessed(dataset: Path):
     path = dataset / "data" / "mentions.csv"
-    header, rows, lines = read(dataset, "mentions")
+    header, rows, lines = read_table(dataset, "mentions")
     i = pick(dataset, "mentions", 1, 1)[0]
     raw = path.read_text(encoding="utf-8").split("\n")
     raw[lines[i] - 1] = set_offsets(raw[lines[i] - 1], header, "1", "2").replace(f",{rows[i]['text']},", ",no such words in any seed,", 1)
@@ -120,7 +109,7 @@ def test_nothing_to_fix_writes_nothing(dataset: Path):
 
 def test_a_structurally_broken_span_table_is_not_rewritten(dataset: Path):
     path = dataset / "data" / "mentions.csv"
-    header, rows, lines = read(dataset, "mentions")
+    header, rows, lines = read_table(dataset, "mentions")
     i = pick(dataset, "mentions", 1, 1)[0]
     raw = path.read_text(encoding="utf-8").split("\n")
     raw[lines[i] - 1] = set_offsets(raw[lines[i] - 1], header, "1", "2")

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 import sqlite_utils
 
 from badia.package import Package, load_package
-from badia.report import Problem
+from badia.report import Refused
 from badia.tables import Table
 from badia.validate import FORMULA_STARTS, validate
 
@@ -30,10 +30,8 @@ SQLITE_TYPE = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "boolea
 FTS_COLUMNS = {"quotes": ["text", "speaker_as_written", "attribution"], "events": ["summary", "note"], "claims": ["text", "subject"]}
 
 
-class BuildRefused(Exception):
-    def __init__(self, problems: list[Problem]):
-        super().__init__(f"{len(problems)} problem(s)")
-        self.problems = problems
+class BuildRefused(Refused):
+    """The data is invalid, so nothing is built."""
 
 
 def build(root: Path | str, out: Path | None = None) -> Path:

@@ -9,7 +9,7 @@ import traceback
 from pathlib import Path
 
 from badia.package import UnusableInput, load_package
-from badia.report import FORMATS, Problem
+from badia.report import FORMATS, Problem, Refused
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
 
@@ -37,17 +37,9 @@ def cmd_validate(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from badia.build import BuildRefused, build
+    from badia.build import build
 
-    try:
-        out = build(args.root, Path(args.out) if args.out else None)
-    except UnusableInput as e:
-        _print_problems(e.problems, "text", sys.stderr)
-        return EXIT_UNUSABLE
-    except BuildRefused as e:
-        _print_problems(e.problems, "text", sys.stderr)
-        print("build refused: the data is invalid; the previous build is untouched", file=sys.stderr)
-        return EXIT_INVALID
+    out = build(args.root, Path(args.out) if args.out else None)
     print(f"built {out}")
     return EXIT_VALID
 
@@ -59,95 +51,65 @@ def cmd_serve(args) -> int:
 
 
 def cmd_release(args) -> int:
-    from badia.build import BuildRefused
-    from badia.release import ReleaseRefused, release, sha256_file
+    from badia.release import release, sha256_file
 
-    try:
-        archive = release(args.root, Path(args.out) if args.out else None)
-    except UnusableInput as e:
-        _print_problems(e.problems, "text", sys.stderr)
-        return EXIT_UNUSABLE
-    except (BuildRefused, ReleaseRefused) as e:
-        _print_problems(e.problems, "text", sys.stderr)
-        print("release refused: nothing was written", file=sys.stderr)
-        return EXIT_INVALID
+    archive = release(args.root, Path(args.out) if args.out else None)
     print(f"released {archive} (sha256 {sha256_file(archive)})")
     return EXIT_VALID
 
 
 def cmd_docs(args) -> int:
-    from badia.build import BuildRefused
     from badia.release import write_docs
 
-    try:
-        out = write_docs(args.root, Path(args.out) if args.out else None)
-    except UnusableInput as e:
-        _print_problems(e.problems, "text", sys.stderr)
-        return EXIT_UNUSABLE
-    except BuildRefused as e:
-        _print_problems(e.problems, "text", sys.stderr)
-        print("docs refused: the data is invalid; the docs are untouched", file=sys.stderr)
-        return EXIT_INVALID
+    out = write_docs(args.root, Path(args.out) if args.out else None)
     print(f"wrote {out / 'data-dictionary.md'} and {out / 'figures'}")
     return EXIT_VALID
 
 
 def cmd_add_article(args) -> int:
-    from badia.corpus import ArticleRefused, register_article
+    from badia.corpus import register_article
 
-    try:
-        row = register_article(args.root, Path(args.path), args.publisher, args.title, args.date, author=args.author,
-                               dateline=args.dateline, url=args.url, language=args.language, article_id=args.id,
-                               date_inferred=args.date_inferred, date_note=args.date_note)
-    except ArticleRefused as e:
-        _print_problems(e.problems, "text", sys.stderr)
-        return EXIT_INVALID
+    row = register_article(args.root, Path(args.path), args.publisher, args.title, args.date, author=args.author,
+                           dateline=args.dateline, url=args.url, language=args.language, article_id=args.id,
+                           date_inferred=args.date_inferred, date_note=args.date_note)
     print(f"registered {row['article_id']}: {row['seed_path']} (sha256 {row['sha256']})")
     print(f"next: badia assist {row['article_id']}")
     return EXIT_VALID
 
 
 def cmd_assist(args) -> int:
-    from badia.drafts import DraftError, apply_drafts, draft_to_folder
+    from badia.drafts import apply_drafts, draft_to_folder
     from badia.evaluate import evaluate
 
-    try:
-        if args.evaluate is not None:
-            for folder in args.evaluate or [args.root]:
-                result = evaluate(folder)
-                if not result.articles:
-                    print(f"{folder}: no articles in data/articles.csv to evaluate", file=sys.stderr)
-                    return EXIT_UNUSABLE
-                print(f"{folder}: {len(result.articles)} article(s)\n{result.table()}")
-                if args.verbose:
-                    print("\n".join(f"  {kind}: {miss}" for kind, score in result.scores.items() for miss in score.misses))
-            return EXIT_VALID
-        if not args.article_id:
-            print("badia assist: name the article (badia assist ARTICLE_ID), or use --evaluate", file=sys.stderr)
-            return EXIT_UNUSABLE
-        if args.apply:
-            done = apply_drafts(load_package(args.root), args.article_id)
-            added = ", ".join(f"{n} {table}" for table, n in done.added.items()) or "no rows"
-            print(f"applied drafts/{args.article_id}: added {added}; {done.rejected} rejected; "
-                  + ("draft folder removed" if done.folder_removed else f"{done.waiting} row(s) still to review"))
-            return EXIT_VALID
-        folder, counts = draft_to_folder(args.root, args.article_id, gazetteer=args.gazetteer)
-        print(f"drafted {folder}: " + ", ".join(f"{n} {table}" for table, n in counts.items()))
-        print(f"review: set the 'review' column of each row to accept or reject, then run badia assist --apply {args.article_id}")
+    if args.evaluate is not None:
+        for folder in args.evaluate or [args.root]:
+            result = evaluate(folder)
+            if not result.articles:
+                print(f"{folder}: no articles in data/articles.csv to evaluate", file=sys.stderr)
+                return EXIT_UNUSABLE
+            print(f"{folder}: {len(result.articles)} article(s)\n{result.table()}")
+            if args.verbose:
+                print("\n".join(f"  {kind}: {miss}" for kind, score in result.scores.items() for miss in score.misses))
         return EXIT_VALID
-    except (DraftError, UnusableInput) as e:
-        _print_problems(e.problems, "text", sys.stderr)
-        return EXIT_INVALID if isinstance(e, DraftError) else EXIT_UNUSABLE
+    if not args.article_id:
+        print("badia assist: name the article (badia assist ARTICLE_ID), or use --evaluate", file=sys.stderr)
+        return EXIT_UNUSABLE
+    if args.apply:
+        done = apply_drafts(load_package(args.root), args.article_id)
+        added = ", ".join(f"{n} {table}" for table, n in done.added.items()) or "no rows"
+        print(f"applied drafts/{args.article_id}: added {added}; {done.rejected} rejected; "
+              + ("draft folder removed" if done.folder_removed else f"{done.waiting} row(s) still to review"))
+        return EXIT_VALID
+    folder, counts = draft_to_folder(args.root, args.article_id, gazetteer=args.gazetteer)
+    print(f"drafted {folder}: " + ", ".join(f"{n} {table}" for table, n in counts.items()))
+    print(f"review: set the 'review' column of each row to accept or reject, then run badia assist --apply {args.article_id}")
+    return EXIT_VALID
 
 
 def cmd_fix_offsets(args) -> int:
     from badia.offsets import apply_offset_fixes, plan_offset_fixes
 
-    try:
-        plan = plan_offset_fixes(args.root)
-    except UnusableInput as e:
-        _print_problems(e.problems, "text", sys.stderr)
-        return EXIT_UNUSABLE
+    plan = plan_offset_fixes(args.root)
     for fix in plan.fixes:
         print(fix.describe())
     if plan.fixes and args.write:
@@ -236,10 +198,23 @@ def internal_error(error: BaseException, command: str) -> Problem:
                    line=frame.lineno, code="internal-error")
 
 
+# What a refused command adds after its problems: what it did not touch.
+REFUSAL_NOTES = {
+    "build": "build refused: the data is invalid; the previous build is untouched",
+    "release": "release refused: nothing was written",
+    "docs": "docs refused: the data is invalid; the docs are untouched",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
+    except Refused as refusal:
+        _print_problems(refusal.problems, "text", sys.stderr)
+        if refusal.exit_code == EXIT_INVALID and args.command in REFUSAL_NOTES:
+            print(REFUSAL_NOTES[args.command], file=sys.stderr)
+        return refusal.exit_code
     except KeyboardInterrupt:
         print("badia: interrupted", file=sys.stderr)
         return 130

@@ -11,7 +11,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from badia.report import Problem
+from badia.report import Problem, Refused
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -82,12 +82,8 @@ def append_csv_rows(path: Path, rows: list[list[str]]) -> None:
     atomic_write(path, csv_appended(path, rows))
 
 
-class ArticleRefused(Exception):
+class ArticleRefused(Refused):
     """`add-article` will not register this file; carries the problems that say why."""
-
-    def __init__(self, problems: list[Problem]):
-        super().__init__("; ".join(p.sentence() for p in problems))
-        self.problems = problems
 
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]{0,79}")

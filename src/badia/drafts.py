@@ -24,7 +24,7 @@ from badia.corpus import atomic_write, csv_appended, read_seed, stage_file
 from badia.gazetteer import GazetteerUnavailable, open_gazetteer
 from badia.knowledge import Knowledge, load_knowledge, published, read_rows
 from badia.package import Package, inside, load_package
-from badia.report import Problem
+from badia.report import Problem, Refused
 
 REVIEW, NOTE = "review", "draft_note"
 REVIEW_VALUES = ("", "accept", "reject")
@@ -39,12 +39,8 @@ SUMMARY_VERBS = {
 }
 
 
-class DraftError(Exception):
+class DraftError(Refused):
     """A draft cannot be written or applied; carries the located problems."""
-
-    def __init__(self, problems: list[Problem]):
-        super().__init__("; ".join(p.sentence() for p in problems))
-        self.problems = problems
 
 
 def draft_folder(root: Path, article_id: str) -> Path:

@@ -12,19 +12,17 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from badia.report import Problem
+from badia.report import Problem, Refused
 
 FIELD_TYPES = ("string", "integer", "number", "date", "boolean")
 DEFAULT_TRUE = ("true", "True", "TRUE", "1")
 DEFAULT_FALSE = ("false", "False", "FALSE", "0")
 
 
-class UnusableInput(Exception):
+class UnusableInput(Refused):
     """The dataset cannot be read at all (exit code 2); carries the problems that say why."""
 
-    def __init__(self, problems: list[Problem]):
-        super().__init__("; ".join(p.sentence() for p in problems))
-        self.problems = problems
+    exit_code = 2
 
 
 @dataclass

@@ -32,7 +32,7 @@ from badia.build import BuildRefused, build
 from badia.dictionary import data_dictionary
 from badia.figures import write_figures
 from badia.package import Package, load_package
-from badia.report import Problem
+from badia.report import Problem, Refused
 from badia.site import TEXTS_TABLE
 from badia.tables import read_tables
 from badia.validate import validate
@@ -43,10 +43,8 @@ ROOT_FILES = ("LICENSE", "CITATION.cff")
 CHUNK = 1 << 20
 
 
-class ReleaseRefused(Exception):
-    def __init__(self, problems: list[Problem]):
-        super().__init__("; ".join(p.sentence() for p in problems))
-        self.problems = problems
+class ReleaseRefused(Refused):
+    """The release's version, changelog or citation are not in step, or the version exists."""
 
 
 # --- what a release needs before it is built ---------------------------------------------------

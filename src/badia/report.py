@@ -43,6 +43,18 @@ class Problem:
         return text
 
 
+class Refused(Exception):
+    """A command would not do what was asked; carries the located problems that say why.
+
+    The CLI prints the problems and exits with `exit_code` (1: the input is invalid, 2: unusable)."""
+
+    exit_code = 1
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(p.sentence() for p in problems))
+        self.problems = problems
+
+
 def short(value: str, width: int = 80) -> str:
     value = repr(str(value))
     return value if len(value) <= width else value[: width - 4] + "...'"
