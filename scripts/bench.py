@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -265,16 +266,23 @@ def free_port() -> int:
 
 
 def page_urls(build: Path) -> dict[str, str]:
-    """The pages users open, with ids and a search word taken from the built database."""
+    """The pages users open, with ids, a facet value and a search word taken from the built database."""
     import sqlite3
 
     with sqlite3.connect(build / "badia.db") as conn:
         event = conn.execute("SELECT event_id FROM events ORDER BY rowid LIMIT 1 OFFSET (SELECT count(*) / 2 FROM events)").fetchone()[0]
         word = conn.execute("SELECT text FROM quotes ORDER BY rowid LIMIT 1 OFFSET 1000").fetchone()[0].split()[1].strip(".,“”")
+        place, etype = conn.execute("SELECT place_id, event_type FROM events GROUP BY 1, 2 ORDER BY count(*) DESC LIMIT 1").fetchone()
+        rare_place = conn.execute("SELECT place_id FROM events GROUP BY 1 ORDER BY count(*), place_id LIMIT 1 OFFSET 1000").fetchone()[0]
     return {
         "events table with facets": "/badia/events",
-        "events JSON with facets": "/badia/events.json?_facet=event_type&_facet=sub_event_type&_facet=date_precision&_facet=place_id",
+        "events JSON with facets": "/badia/events.json",
+        "events JSON, facets asked for again in the URL": "/badia/events.json?_facet=event_type&_facet=sub_event_type&_facet=date_precision&_facet=place_id",
+        "events filtered on the largest place": f"/badia/events?place_id={place}",
+        "events filtered on a place and a type": f"/badia/events?place_id={place}&event_type={urllib.parse.quote(etype)}",
+        "events filtered on a small place and a type": f"/badia/events?place_id={rare_place}&event_type={urllib.parse.quote(etype)}",
         "quote full-text search": f"/badia/quotes?_search={word}",
+        "quote search in quotes_with_speakers": f"/badia/quotes_with_speakers?_search={word}",
         "one event's page": f"/badia/events/{event}",
         "the event's sources": f"/badia/event_sources?event_id={event}",
         "the map's JSON (places)": "/badia/places.json?_size=max&_labels=on&_extra=count&_extra=next_url&_shape=objects",

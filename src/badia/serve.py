@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+from badia import facet_counts
 from badia.package import Package
 from badia.site import PLUGINS_DIR, TEMPLATES_DIR, add_metadata
 
@@ -40,6 +41,7 @@ def datasette_metadata(package: Package) -> dict:
         if name in LABEL_COLUMNS:
             entry["label_column"] = LABEL_COLUMNS[name]
         tables[name] = entry
+    tables[facet_counts.TABLE] = facet_counts.METADATA
     return add_metadata({
         "title": desc.get("title", "badia"),
         "description": desc.get("description", ""),
