@@ -289,7 +289,7 @@ def page_urls(build: Path) -> dict[str, str]:
     }
 
 
-def bench_datasette(build: Path, results: Path, requests: int = 40, budget_seconds: float = 120) -> None:
+def bench_datasette(build: Path, results: Path, only: str | None = None, requests: int = 40, budget_seconds: float = 120) -> None:
     from badia.serve import datasette_args
 
     port = free_port()
@@ -308,6 +308,8 @@ def bench_datasette(build: Path, results: Path, requests: int = 40, budget_secon
                 time.sleep(0.2)
         report(results, figure="datasette start-up", seconds=round(time.perf_counter() - started, 2))
         for label, path in page_urls(build).items():
+            if only and only not in label:
+                continue
             latencies, status = [], None
             deadline = time.perf_counter() + budget_seconds
             for i in range(requests + 3):
@@ -356,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--results", type=Path, help="JSON lines file to append to (default CORPUS/../<name>-results.jsonl)")
     p.add_argument("--frictionless-timeout", type=float, default=3600, help="seconds before stock frictionless is stopped")
     p.add_argument("--build", type=Path, help="an existing build to serve (datasette only; default: build one)")
+    p.add_argument("--only", help="datasette: measure only the pages whose label contains this text")
     args = p.parse_args(argv)
     corpus = args.corpus.resolve()
     results = args.results or corpus.parent / f"{corpus.name}-results.jsonl"
@@ -366,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.what in ("build", "all") or (args.what == "datasette" and build is None):
         build = bench_build(corpus, results)
     if args.what in ("datasette", "all"):
-        bench_datasette(build, results)
+        bench_datasette(build, results, args.only)
     if args.what in ("incremental", "all"):
         bench_incremental(corpus, results)
     return 0

@@ -64,6 +64,8 @@ def datasette_args(build_dir: Path, host: str, port: int) -> list[str]:
         "--plugins-dir", str(PLUGINS_DIR), "--template-dir", str(TEMPLATES_DIR),
         # Suggesting facets runs a query per column on every table page: seconds on 1M events.
         "--setting", "suggest_facets", "off",
+        # SQLite's default page cache (2 MB a connection) halves the speed of a search's row lookups.
+        "--setting", "cache_size_kb", "262144",
     ]
 
 
