@@ -224,11 +224,13 @@ def write_sqlite(package: Package, tables: dict[str, Table], path: Path) -> None
         for name, table in tables.items():
             primary_key = table.resource.primary_key
             facets = DEFAULT_FACETS.get(name, [])
-            # A view filtered on a facet value (a click on it) is shown in primary-key order:
-            # (column, primary key) finds its first page without sorting every matching row
-            # (place_00000's 166k events: 114 ms -> 1 ms), and counts it from the index alone.
+            # A view filtered on facet values (clicks on them) is shown in primary-key order and
+            # faceted: (column, primary key, the other facet columns) finds its first page without
+            # sorting every matching row (place_00000's 166k events: 114 ms -> 1 ms), and counts
+            # the rows and their facets from the index alone, never reading the table's rows.
             for column in facets:
-                db[name].create_index([column, *(k for k in primary_key if k != column)], if_not_exists=True)
+                keys = [column, *(k for k in primary_key if k != column)]
+                db[name].create_index(keys + [c for c in facets if c not in keys], if_not_exists=True)
             for fk in table.resource.foreign_keys:
                 fields = fk["fields"] if isinstance(fk["fields"], list) else [fk["fields"]]
                 if fields != primary_key[: len(fields)] and not (len(fields) == 1 and fields[0] in facets):
