@@ -23,6 +23,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -331,8 +332,9 @@ def add_article(root: Path, tag: str, seed: int = 1) -> dict[str, int]:
         ids[table] = [row[0] for row in rows]
     actors, places = ids["actors"], ids["places"]
     with (data / "events.csv").open("rb") as fh:
-        fh.seek(-4096, 2) if fh.seek(0, 2) > 4096 else fh.seek(0)
-        last_event = fh.read().decode("utf-8").rstrip("\n").rsplit("\n", 1)[-1].split(",")[0]
+        fh.seek(-(1 << 20), 2) if fh.seek(0, 2) > 1 << 20 else fh.seek(0)
+        # the last synthetic event (rows added by earlier pull requests have other ids)
+        last_event = [line.split(",")[0] for line in fh.read().decode("utf-8", "replace").splitlines() if re.match(r"e[0-9]+,", line)][-1]
     article, pub = f"{tag}", dt.date(2017, 12, 31)
     files = {t: (data / f"{t}.csv").open("a", encoding="utf-8", newline="") for t in
              ("articles", "events", "event_actors", "event_sources", "quotes", "mentions")}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -95,33 +96,65 @@ def test_fast_reader_agrees_with_the_exact_one(rows, raw, quote_all):
         assert fast[0].astype(object).values.tolist() == exact[0] and fast[1].tolist() == exact[1], data
 
 
+def stored_rows(state: Path, table: str) -> int:
+    with sqlite3.connect(state / "state.db") as conn:
+        return conn.execute(f"SELECT count(*) FROM keys_{table}").fetchone()[0]
+
+
 def test_incremental_validation_reports_what_a_full_one_does(corpus: Path, tmp_path: Path):
     pr = bench.copy_corpus(corpus, tmp_path / "pr")
     state = tmp_path / "state"
     first = run_badia("validate", "--state", str(state), root=pr)
     assert first.returncode == 0 and "full validation" in first.stderr
-    assert json.loads((state / "state.json").read_text())["tables"]["events"]["rows"] == bench.rows_in(corpus)["events"]
+    assert stored_rows(state, "events") == bench.rows_in(corpus)["events"]
 
-    synth.add_article(pr, "pr-1")
-    clean = run_badia("validate", "--state", str(state), root=pr)
-    assert clean.returncode == 0 and "incremental validation" in clean.stderr, clean.stdout[-2000:]
+    for tag in ("pr-1", "pr-2"):  # the state grows with each valid pull request
+        synth.add_article(pr, tag)
+        clean = run_badia("validate", "--state", str(state), root=pr)
+        assert clean.returncode == 0 and "incremental validation" in clean.stderr, clean.stdout[-2000:]
+        assert stored_rows(state, "event_sources") == bench.rows_in(pr)["event_sources"]
 
     data = pr / "data"
+    old_event = (data / "events.csv").read_text(encoding="utf-8").splitlines()[1]
     event_actor = (data / "event_actors.csv").read_text(encoding="utf-8").splitlines()[1]
     with (data / "event_actors.csv").open("a", encoding="utf-8") as fh:
-        fh.write(event_actor + "\n")                                 # duplicate of a stored primary key
+        fh.write(event_actor + "\n")                                 # duplicate of a stored composite key
         fh.write("pr-1-e000,actor_99999,actor2\n")                    # unknown actor
+        fh.write("pr-1-e000,actor_00001,assoc_actor_2\n")
+        fh.write("pr-1-e000,actor_00001,assoc_actor_2\n")                    # duplicate of a key of this pull request
+        fh.write("e00000x1,actor_00001,actor1\n")                     # unknown event: the hint looks among every event
     with (data / "quotes.csv").open("a", encoding="utf-8") as fh:
-        fh.write("pr-1-q99,pr-1,0,5,Wrong,direct,,,named,,,2017-13-01,,\n")   # span, date, speaker
+        # span, date, speaker; its event is a stored one (a foreign key that holds)
+        fh.write(f"pr-1-q99,pr-1,0,5,Wrong,direct,,,named,,,2017-13-01,{old_event.split(',')[0]},\n")
     with (data / "events.csv").open("a", encoding="utf-8") as fh:
         fh.write("pr-1-e999,2017-12-30,2017-12-30,1,Battles,Air/drone strike,place_00000,1,An event with no source.,,\n")
+        fh.write(old_event + "\n")                                    # duplicate of a stored key
     incremental = run_badia("validate", "--state", str(state), "--format", "json", root=pr)
     full = run_badia("validate", "--format", "json", root=pr)
     assert incremental.returncode == full.returncode == 1
     assert "incremental validation" in incremental.stderr
     assert json.loads(incremental.stdout) == json.loads(full.stdout)
-    codes = {p["code"] for p in json.loads(full.stdout)["problems"]}
+    problems = json.loads(full.stdout)["problems"]
+    codes = {p["code"] for p in problems}
     assert {"primary-key", "foreign-key", "span.mismatch", "type", "event.no-source", "event.no-actor", "acled.pair"} <= codes
+    assert sum(p["code"] == "primary-key" for p in problems) >= 3
+    assert any(p["code"] == "foreign-key" and "e00000x1" in p["message"] and "did you mean" in p["hint"] for p in problems)
+    assert stored_rows(state, "event_sources") == bench.rows_in(pr)["event_sources"]  # an invalid run leaves the state as it was
+
+
+def test_incremental_validation_checks_old_seeds(corpus: Path, tmp_path: Path):
+    pr = bench.copy_corpus(corpus, tmp_path / "pr")
+    state = tmp_path / "state"
+    assert run_badia("validate", "--state", str(state), root=pr).returncode == 0
+    synth.add_article(pr, "pr-1")
+    seed = sorted((pr / "seeds").glob("*.txt"))[0]
+    seed.unlink()  # a hard link to the corpus: replace it, do not edit it in place
+    seed.write_bytes(b"\xff an edited seed")
+    incremental = run_badia("validate", "--state", str(state), "--format", "json", root=pr)
+    full = run_badia("validate", "--format", "json", root=pr)
+    assert incremental.returncode == full.returncode == 1 and "incremental validation" in incremental.stderr
+    assert json.loads(incremental.stdout) == json.loads(full.stdout)
+    assert [p["code"] for p in json.loads(full.stdout)["problems"]] == ["seed.sha256"]
 
 
 def test_incremental_validation_falls_back_to_full_when_old_rows_change(corpus: Path, tmp_path: Path):

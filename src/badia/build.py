@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlite_utils
 
+from badia import facet_counts
 from badia.package import Package, load_package
 from badia.report import Refused
 from badia.tables import Table
@@ -219,16 +220,22 @@ def write_sqlite(package: Package, tables: dict[str, Table], path: Path) -> None
         conn.commit()
         db = sqlite_utils.Database(conn)
         for name, table in tables.items():
+            primary_key = table.resource.primary_key
+            facets = DEFAULT_FACETS.get(name, [])
+            # A view filtered on facet values (clicks on them) is shown in primary-key order and
+            # faceted: (column, primary key, the other facet columns) finds its first page without
+            # sorting every matching row (place_00000's 166k events: 114 ms -> 1 ms), and counts
+            # the rows and their facets from the index alone, never reading the table's rows.
+            for column in facets:
+                keys = [column, *(k for k in primary_key if k != column)]
+                db[name].create_index(keys + [c for c in facets if c not in keys], if_not_exists=True)
             for fk in table.resource.foreign_keys:
                 fields = fk["fields"] if isinstance(fk["fields"], list) else [fk["fields"]]
-                if fields != table.resource.primary_key[: len(fields)]:
+                if fields != primary_key[: len(fields)] and not (len(fields) == 1 and fields[0] in facets):
                     db[name].create_index(fields, if_not_exists=True)
-            # Datasette's default facets are GROUP BY counts: a one-column index answers each by
-            # scanning the index instead of the table (event_type on 1M events: 0.6 s -> 0.06 s).
-            for column in DEFAULT_FACETS.get(name, []):
-                db[name].create_index([column], if_not_exists=True)
             if name in FTS_COLUMNS:
                 db[name].enable_fts(FTS_COLUMNS[name], tokenize="porter")
+        facet_counts.store(conn, {name: columns for name, columns in DEFAULT_FACETS.items() if name in tables})
         conn.execute("ANALYZE")
         conn.commit()
         conn.execute("VACUUM")

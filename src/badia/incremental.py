@@ -4,43 +4,63 @@ the last valid dataset, so that only the new rows (and the cross-table checks th
 `badia validate --state DIR`:
 - with no usable state in DIR, validates everything and, if the dataset is valid, saves the state;
 - with a state whose datapackage, schemas and validator code are unchanged and whose every data file
-  still starts with the exact bytes that were validated (same length and sha256), reads only the rows
-  appended since ("the tail") and runs on them every check of `validate`: types, constraints,
-  formula cells, spans, ACLED pairs, dates, quotes, places, mentions. Cross-table checks use the
-  state's key columns: primary keys against every key already stored, foreign keys against every
-  stored parent key. `articles` and `actors` are read in full (small; seeds and parent chains need
-  all of them), and every seed is hashed again. Any other change (an edited or deleted row, a new
-  schema, new validator code) means a full validation, so the result is the same as without --state.
+  still starts with the exact bytes that were validated (same sha256 of that prefix), reads only the
+  rows appended since ("the tail") and runs on them every check of `validate`: types, constraints,
+  formula cells, spans, ACLED pairs, dates, quotes, places, mentions. Keys are checked against the
+  keys saved in the state: a new row's primary key against the stored rows with the same key, a
+  foreign key against the stored parent rows with that value (both indexed lookups, so the cost
+  follows the pull request, not the dataset). `articles` and `actors` are read in full (small;
+  seeds and parent chains need all of them); every seed whose file was touched since is hashed
+  again, and the seeds that new rows quote are decoded. Any other change (an edited or deleted row, a new schema, new validator
+  code) means a full validation, so the result is the same as without --state.
 
 Why appending suffices: the saved state was valid, so old rows can only be broken by what a new row
 adds, and each such check is run with the new rows: a duplicate key, an unknown parent, a new event
-without its source or actor (those must be in the tail too: an old row referring to a new event
-would have failed its foreign key), a quote or event dated after its article.
+without its source or actor (those are new rows too: an old row referring to a new event would have
+failed its foreign key; only a new event that repeats a stored id has stored sources, and those are
+looked up), a quote or event dated after its article.
 
-The state is a folder: state.json (file lengths and hashes) and one Parquet file of key columns and
-line numbers per table. It is written only after a run that found no problem, to a staging folder
-that replaces the old one.
+The state is one SQLite file, DIR/state.db: each data file's validated length, sha256 and line
+count, each table's primary keys with their line numbers, and each seed's sha256 with the
+signature (inode, size, times) its file had, so that an untouched seed is not read again. A full run writes a new file and
+renames it into place; an incremental run appends the new keys and lengths in one transaction.
+Either way the state changes only after a run that found no problem.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
-import shutil
+import os
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
+from badia import validate as checks
 from badia.package import Package, Resource, load_package
 from badia.report import Problem
 from badia.tables import Table, read_table, table_from_bytes
-from badia import validate as checks
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 FULL_TABLES = ("articles", "actors")
+CHUNK_BYTES = 16 << 20
+
+
+@dataclasses.dataclass
+class DataFile:
+    """A data file as this run found it: its header line, the bytes appended since the state, and
+    what the state will record once they are valid."""
+
+    header: bytes
+    tail: bytes
+    bytes: int
+    sha256: str
+    lines: int
+    saved_lines: int
 
 
 def code_fingerprint(package: Package) -> str:
@@ -52,148 +72,258 @@ def code_fingerprint(package: Package) -> str:
     return digest.hexdigest()
 
 
-def key_columns(package: Package, resource: Resource) -> list[str]:
-    """The columns of `resource` that other rows may check against: its primary key and every
-    column that a foreign key points to."""
-    columns = list(resource.primary_key)
-    for other in package.resources.values():
-        for fk in other.foreign_keys:
-            ref = fk["reference"]
-            if (ref.get("resource") or other.name) == resource.name:
-                for col in ref["fields"] if isinstance(ref["fields"], list) else [ref["fields"]]:
-                    if col not in columns:
-                        columns.append(col)
-    return columns
-
-
 def validate_incremental(root: Path | str, state_dir: Path) -> tuple[list[Problem], str]:
     """Problems in the dataset at `root`, using and refreshing the state in `state_dir`; also says
     which kind of run it was ("full" or "incremental")."""
     package = load_package(root)
-    state = _load_state(state_dir, package)
+    state = _open_state(Path(state_dir), package)
     if state is None:
-        return _full(package, state_dir), "full"
-    datas = {}
-    for name, resource in package.resources.items():
-        try:
-            data = (package.root / resource.path).read_bytes()
-        except FileNotFoundError:
-            return _full(package, state_dir), "full"
-        saved = state["tables"].get(name)
-        if saved is None or len(data) < saved["bytes"] or hashlib.sha256(data[: saved["bytes"]]).hexdigest() != saved["sha256"]:
-            return _full(package, state_dir), "full"
-        if len(data) > saved["bytes"] and not data[: saved["bytes"]].endswith(b"\n"):
-            return _full(package, state_dir), "full"  # rows appended to a last line that had no line break
-        datas[name] = data
-    problems: list[Problem] = []
-    tails: dict[str, Table] = {}
-    for name, resource in package.resources.items():
-        if name in FULL_TABLES:
-            table = read_table(package, resource, problems)
-        else:
-            table = _read_tail(resource, datas[name], state["tables"][name], problems)
-        if table is not None:
-            tails[name] = table
-    keys = {name: _union_keys(package, state_dir, name, tails.get(name)) for name in package.resources}
-    _check_keys(package, tails, keys, problems)
-    checks.check_formula_cells(package, tails, problems)
-    texts = checks.check_seeds(package, tails, problems)
-    checks.check_spans(tails, texts, problems)
-    for check in (checks.check_events, checks.check_quotes, checks.check_places, checks.check_actors, checks.check_mentions):
-        check(tails, problems)
-    problems.extend(checks.check_drafts(package))  # drafts/ is not data: always read whole
-    problems = sorted(problems, key=lambda p: (p.path, p.line or 0, p.col or 0))
-    if not problems:
-        _save_state(state_dir, package, datas, keys)
+        return _full(package, Path(state_dir)), "full"
+    try:
+        files = _appended(package, state)
+        if files is None:
+            state.close()
+            return _full(package, Path(state_dir)), "full"
+        problems: list[Problem] = []
+        tails: dict[str, Table] = {}
+        for name, resource in package.resources.items():
+            table = read_table(package, resource, problems) if name in FULL_TABLES else _read_tail(resource, files[name], problems)
+            if table is not None:
+                tails[name] = table
+        _check_keys(package, state, tails, problems)
+        checks.check_formula_cells(package, tails, problems)
+        signatures = _seed_signatures(package.root)  # before the seeds are read: a later change shows
+        hashed = {path: digest for path, signature, digest in state.execute("SELECT seed_path, signature, sha256 FROM seeds")
+                  if signatures.get(path) == signature}
+        texts = checks.check_seeds(package, tails, problems, decode=_quoted_articles(tails, files["articles"]), hashed=hashed)
+        checks.check_spans(tails, texts, problems)
+        checks.check_events({**tails, **_reports_of_new_events(state, tails)}, problems)
+        for check in (checks.check_quotes, checks.check_places, checks.check_actors, checks.check_mentions):
+            check(tails, problems)
+        problems.extend(checks.check_drafts(package))  # drafts/ is not data: always read whole
+        problems = sorted(problems, key=lambda p: (p.path, p.line or 0, p.col or 0))
+        if not problems:
+            _append_state(state, tails, files)
+            _record_seeds(state, tails["articles"], signatures)
+    finally:
+        state.close()
     return problems, "incremental"
 
 
-def _full(package: Package, state_dir: Path) -> list[Problem]:
-    tables: dict[str, Table] = {}
-    problems = checks.validate(package.root, keep=tables)
-    if not problems:
-        datas = {name: (package.root / r.path).read_bytes() for name, r in package.resources.items()}
-        keys = {name: _keys_of(package, tables[name]) for name in package.resources}
-        _save_state(state_dir, package, datas, keys)
-    return problems
+# --- reading what was appended ------------------------------------------------------------------
+
+def _appended(package: Package, state: sqlite3.Connection) -> dict[str, DataFile] | None:
+    """Each data file's appended bytes, or None when any file no longer starts with the bytes
+    the state validated (then only a full validation can tell). Two files are hashed at a time:
+    hashing lets go of the GIL, and there are two cores."""
+    saved = {name: (size, digest, lines) for name, size, digest, lines in state.execute("SELECT name, bytes, sha256, lines FROM files")}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        files = dict(zip(package.resources, pool.map(lambda r: _appended_to(package.root / r.path, *saved[r.name]), package.resources.values())))
+    return None if None in files.values() else files
 
 
-def _read_tail(resource: Resource, data: bytes, saved: dict, problems: list[Problem]) -> Table | None:
+def _appended_to(path: Path, size: int, digest: str, lines: int) -> DataFile | None:
+    try:
+        with open(path, "rb") as fh:
+            header = fh.readline()
+            fh.seek(0)
+            prefix = hashlib.sha256()
+            last = b""
+            for _ in range(0, size, CHUNK_BYTES):
+                chunk = fh.read(min(CHUNK_BYTES, size - fh.tell()))
+                prefix.update(chunk)
+                last = chunk[-1:] or last
+            tail = fh.read()
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+    if prefix.hexdigest() != digest or (tail and last not in (b"", b"\n")):
+        return None  # an old row changed, or rows were appended to a last line without its line break
+    whole = prefix.copy()
+    whole.update(tail)
+    return DataFile(header, tail, size + len(tail), whole.hexdigest(), lines + tail.count(b"\n") + (1 if tail and not tail.endswith(b"\n") else 0), lines)
+
+
+def _read_tail(resource: Resource, file: DataFile, problems: list[Problem]) -> Table | None:
     """The rows after the validated prefix, read as a CSV of their own, with their real line numbers."""
-    header = data[: data.index(b"\n") + 1] if b"\n" in data else data
     found: list[Problem] = []
-    table = table_from_bytes(resource, header + data[saved["bytes"]:], found)
-    shift = saved["lines"] - 1
+    table = table_from_bytes(resource, file.header + file.tail, found)
+    shift = file.saved_lines - 1
     problems.extend(dataclasses.replace(p, line=p.line + shift) if p.line and p.line > 1 else p for p in found)
     if table is not None:
         table.lines = table.lines + shift
     return table
 
 
-def _keys_of(package: Package, table: Table) -> pd.DataFrame:
-    frame = table.frame[key_columns(package, table.resource)].copy()
-    frame["_line"] = table.lines
-    return frame
+def _quoted_articles(tails: dict[str, Table], articles: DataFile) -> set[str]:
+    """The articles whose texts this run needs: those added, and those that new rows quote."""
+    needed = set()
+    if "articles" in tails:
+        table = tails["articles"]
+        needed.update(table.frame["article_id"][table.lines > articles.saved_lines].dropna())
+    for name, table in tails.items():
+        if name not in FULL_TABLES and "article_id" in table.frame:
+            needed.update(table.frame["article_id"].dropna())
+    return needed
 
 
-def _union_keys(package: Package, state_dir: Path, name: str, tail: Table | None) -> pd.DataFrame:
-    stored = pq.read_table(state_dir / "keys" / f"{name}.parquet").to_pandas(types_mapper={pa.large_string(): pd.StringDtype("pyarrow"), pa.string(): pd.StringDtype("pyarrow")}.get)
-    if tail is None or tail.name in FULL_TABLES:
-        return _keys_of(package, tail) if tail is not None else stored
-    new = _keys_of(package, tail)
-    return pd.concat([stored, new.astype(stored.dtypes.to_dict())], ignore_index=True) if len(new) else stored
+# --- keys --------------------------------------------------------------------------------------
 
-
-def _check_keys(package: Package, tails: dict[str, Table], keys: dict[str, pd.DataFrame], problems: list[Problem]) -> None:
-    """Primary and foreign keys of the new rows, against the stored keys plus the new ones: the
-    checks of `validate`, run on tables made of key columns."""
-    def key_table(name: str) -> Table:
-        """The stored and new keys of a table, under a resource with no foreign keys of its own."""
-        frame, resource = keys[name], package.resources[name]
-        resource = dataclasses.replace(resource, schema={**resource.schema, "foreignKeys": []})
-        return Table(resource, frame.drop(columns="_line"), frame["_line"].to_numpy())
-
+def _check_keys(package: Package, state: sqlite3.Connection, tails: dict[str, Table], problems: list[Problem]) -> None:
+    """Primary and foreign keys of the new rows, by the checks of `validate` run on the new rows
+    together with the stored rows that share their keys (found through the state's index)."""
     for name, tail in tails.items():
-        if name in FULL_TABLES:
+        key = tail.resource.primary_key
+        if name in FULL_TABLES or not key:
             checks.check_primary_keys(package, {name: tail}, problems)
         elif len(tail.frame):
-            found: list[Problem] = []
-            checks.check_primary_keys(package, {name: key_table(name)}, found)
-            problems.extend(p for p in found if p.line is not None and p.line >= tail.lines.min())
+            checks.check_primary_keys(package, {name: _with_stored(state, tail, key, tail.frame[key])}, problems)
     for name, tail in tails.items():
         if not len(tail.frame):
             continue
-        for parent in sorted({fk["reference"].get("resource") or name for fk in tail.resource.foreign_keys}):
-            checks.check_foreign_keys(package, {name: tail} if parent == name else {name: tail, parent: key_table(parent)}, problems)
+        for fk in tail.resource.foreign_keys:
+            field = fk["fields"] if isinstance(fk["fields"], str) else fk["fields"][0]
+            parent_name = fk["reference"].get("resource") or name
+            child = Table(dataclasses.replace(tail.resource, schema={**tail.resource.schema, "foreignKeys": [fk]}), tail.frame, tail.lines)
+            parent = tails.get(parent_name)
+            if parent_name not in FULL_TABLES and parent is not None:
+                parent = _with_stored(state, parent, parent.resource.primary_key, tail.frame[[field]])
+            found: list[Problem] = []
+            checks.check_foreign_keys(package, {name: child, parent_name: parent} if parent is not None else {name: child}, found)
+            if found and parent_name not in FULL_TABLES and parent is not None:
+                # The hint ("did you mean ...?") looks among every parent key, as a full run does.
+                found = []
+                checks.check_foreign_keys(package, {name: child, parent_name: _with_stored(state, tails[parent_name], [], None)}, found)
+            problems.extend(found)
 
 
-def _load_state(state_dir: Path, package: Package) -> dict | None:
+def _with_stored(state: sqlite3.Connection, table: Table, match: list[str], wanted: pd.DataFrame | None) -> Table:
+    """The stored rows of `table` whose `match` columns hold one of the rows of `wanted` (every
+    stored row when None), with their lines, followed by the new rows: the primary-key columns
+    that `validate`'s cross-table checks need to see of the table."""
+    key = table.resource.primary_key
+    columns = ", ".join(f"[{k}]" for k in key)
+    if wanted is None:
+        rows = state.execute(f"SELECT {columns}, _line FROM [keys_{table.name}]").fetchall()
+    else:
+        values = [list(row) for row in wanted.drop_duplicates().astype(object).itertuples(index=False, name=None)
+                  if not any(v is None or v is pd.NA for v in row)]
+        picked = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(match)))
+        rows = state.execute(f"SELECT {columns}, _line FROM [keys_{table.name}] WHERE ({', '.join(f'[{m}]' for m in match)}) "
+                             f"IN (SELECT {picked} FROM json_each(?))", [json.dumps(values)]).fetchall()
+    stored = pd.DataFrame([row[:-1] for row in rows], columns=key).astype(table.frame[key].dtypes.to_dict())
+    frame = pd.concat([stored, table.frame[key]], ignore_index=True)
+    lines = pd.concat([pd.Series([row[-1] for row in rows], dtype="int64"), pd.Series(table.lines, dtype="int64")]).to_numpy()
+    return Table(table.resource, frame, lines)
+
+
+def _reports_of_new_events(state: sqlite3.Connection, tails: dict[str, Table]) -> dict[str, Table]:
+    """event_sources and event_actors as check_events needs them for the new events: the new rows
+    and the stored ones of the same events (there are some only when a new event repeats the id
+    of a stored one, which is itself reported as a duplicate key)."""
+    events = tails.get("events")
+    if events is None or not len(events.frame):
+        return {}
+    return {name: _with_stored(state, tails[name], ["event_id"], events.frame[["event_id"]])
+            for name in ("event_sources", "event_actors") if name in tails}
+
+
+# --- the state -----------------------------------------------------------------------------------
+
+def _open_state(state_dir: Path, package: Package) -> sqlite3.Connection | None:
+    """The state's database, if it was saved by this version for this datapackage, schemas and code."""
+    path = state_dir / "state.db"
+    if not path.is_file():
+        return None
     try:
-        state = json.loads((state_dir / "state.json").read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+        conn = sqlite3.connect(path)
+        meta = dict(conn.execute("SELECT key, value FROM meta"))
+        names = {name for (name,) in conn.execute("SELECT name FROM files")}
+    except sqlite3.DatabaseError:
         return None
-    if state.get("version") != STATE_VERSION or state.get("fingerprint") != code_fingerprint(package):
+    if meta.get("version") != str(STATE_VERSION) or meta.get("fingerprint") != code_fingerprint(package) or names != set(package.resources):
+        conn.close()
         return None
-    if set(state.get("tables", {})) != set(package.resources):
-        return None
-    return state
+    return conn
 
 
-def _save_state(state_dir: Path, package: Package, datas: dict[str, bytes], keys: dict[str, pd.DataFrame]) -> None:
-    state_dir = Path(state_dir)
-    staging = state_dir.with_name(state_dir.name + ".staging")
-    shutil.rmtree(staging, ignore_errors=True)
-    (staging / "keys").mkdir(parents=True)
-    tables = {}
-    for name, data in datas.items():
-        frame = keys[name]
-        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), staging / "keys" / f"{name}.parquet")
-        tables[name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "rows": len(frame),
-                        "lines": data.count(b"\n") + (0 if data.endswith(b"\n") else 1)}
-    (staging / "state.json").write_text(json.dumps({"version": STATE_VERSION, "fingerprint": code_fingerprint(package), "tables": tables}, indent=1), encoding="utf-8")
-    old = state_dir.with_name(state_dir.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if state_dir.exists():
-        state_dir.rename(old)
-    staging.rename(state_dir)
-    shutil.rmtree(old, ignore_errors=True)
+def _full(package: Package, state_dir: Path) -> list[Problem]:
+    tables: dict[str, Table] = {}
+    signatures = _seed_signatures(package.root)
+    problems = checks.validate(package.root, keep=tables)
+    if not problems:
+        _save_state(state_dir, package, tables, signatures)
+    return problems
+
+
+def _seed_signatures(root: Path) -> dict[str, str]:
+    """Device, inode, size, modification and change times of each regular file in seeds/, by
+    seed_path. A file whose signature is the one saved with its sha256 is not read again (as git
+    trusts its index): writing a file changes its change time, which no user can set. A fresh
+    checkout (a CI run) has new inodes and times, so there every seed is hashed again."""
+    signatures = {}
+    with os.scandir(root / "seeds") if (root / "seeds").is_dir() else contextlib.nullcontext([]) as entries:
+        for entry in entries:
+            if entry.is_file(follow_symlinks=False):
+                st = entry.stat(follow_symlinks=False)
+                signatures[f"seeds/{entry.name}"] = f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+    return signatures
+
+
+def _record_seeds(conn: sqlite3.Connection, articles: Table, signatures: dict[str, str]) -> None:
+    """After a valid run every registered seed matched its article's sha256: remember it with the
+    signature its file had before it was read."""
+    frame = articles.frame[["seed_path", "sha256"]].dropna()
+    conn.execute("DELETE FROM seeds")
+    conn.executemany("INSERT OR REPLACE INTO seeds VALUES (?, ?, ?)",
+                     [(path, signatures[path], digest) for path, digest in zip(frame["seed_path"], frame["sha256"]) if path in signatures])
+    conn.commit()
+
+
+def _save_state(state_dir: Path, package: Package, tables: dict[str, Table], signatures: dict[str, str]) -> None:
+    """A new state for the valid dataset whose tables are `tables`, written beside the old one and
+    renamed into place."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    staging = state_dir / "state.db.staging"
+    staging.unlink(missing_ok=True)
+    conn = sqlite3.connect(staging)
+    try:
+        conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        conn.executemany("INSERT INTO meta VALUES (?, ?)", [("version", str(STATE_VERSION)), ("fingerprint", code_fingerprint(package))])
+        conn.execute("CREATE TABLE files (name TEXT PRIMARY KEY, bytes INTEGER, sha256 TEXT, lines INTEGER)")
+        conn.execute("CREATE TABLE seeds (seed_path TEXT PRIMARY KEY, signature TEXT, sha256 TEXT)")
+        _record_seeds(conn, tables["articles"], signatures)
+        for name, resource in package.resources.items():
+            data = (package.root / resource.path).read_bytes()
+            conn.execute("INSERT INTO files VALUES (?, ?, ?, ?)", (name, len(data), hashlib.sha256(data).hexdigest(),
+                                                                   data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)))
+            if name not in FULL_TABLES and resource.primary_key:
+                _create_keys(conn, resource)
+                _insert_keys(conn, tables[name])
+        conn.commit()
+    finally:
+        conn.close()
+    os.replace(staging, state_dir / "state.db")
+
+
+def _create_keys(conn: sqlite3.Connection, resource: Resource) -> None:
+    key = resource.primary_key
+    conn.execute(f"CREATE TABLE [keys_{resource.name}] ({', '.join(f'[{k}]' for k in key)}, _line INTEGER NOT NULL, "
+                 f"PRIMARY KEY ({', '.join(f'[{k}]' for k in key)})) WITHOUT ROWID")
+
+
+def _insert_keys(conn: sqlite3.Connection, table: Table) -> None:
+    key = table.resource.primary_key
+    frame = table.frame[key].astype(object).where(table.frame[key].notna(), None)
+    marks = ", ".join("?" for _ in range(len(key) + 1))
+    conn.executemany(f"INSERT INTO [keys_{table.name}] VALUES ({marks})",
+                     zip(*(frame[k].tolist() for k in key), (int(line) for line in table.lines)))
+
+
+def _append_state(state: sqlite3.Connection, tails: dict[str, Table], files: dict[str, DataFile]) -> None:
+    """Add the new rows' keys and the files' new lengths to the state, in one transaction."""
+    for name, tail in tails.items():
+        if name not in FULL_TABLES and tail.resource.primary_key and len(tail.frame):
+            _insert_keys(state, tail)
+    state.executemany("UPDATE files SET bytes = ?, sha256 = ?, lines = ? WHERE name = ?",
+                      [(f.bytes, f.sha256, f.lines, name) for name, f in files.items()])
+    state.commit()
