@@ -230,6 +230,9 @@ t = time.perf_counter()
 for name, table in tables.items(): b.write_parquet(table, out / "parquet" / f"{name}.parquet")
 times["parquet"] = time.perf_counter() - t
 t = time.perf_counter(); b.write_sqlite(package, tables, out / "badia.db"); times["sqlite"] = time.perf_counter() - t
+from badia import figures, site
+t = time.perf_counter(); site.add_to_database(package.root, out / "badia.db"); times["sqlite: views and article texts"] = time.perf_counter() - t
+t = time.perf_counter(); figures.write_figures(tables, out / "figures"); times["figures"] = time.perf_counter() - t
 print(json.dumps({k: round(v, 2) for k, v in times.items()}))
 """
 
@@ -249,9 +252,10 @@ def bench_build(corpus: Path, results: Path) -> Path:
     assert phases.returncode == 0, phases.stderr[-2000:]
     split = json.loads(phases.stdout)
     report(results, figure="badia build phases (seconds)", corpus=str(corpus), **split)
-    without_sqlite = built.seconds - split["sqlite"]
+    sqlite = split["sqlite"] + split["sqlite: views and article texts"]
     report(results, figure="build ratio (badia build without SQLite / floor)", corpus=str(corpus),
-           ratio=round(without_sqlite / floor.seconds, 2), with_sqlite=round(built.seconds / floor.seconds, 2), target="<= 3")
+           ratio=round((built.seconds - sqlite) / floor.seconds, 2), with_sqlite=round(built.seconds / floor.seconds, 2),
+           without_sqlite_and_validation=round((built.seconds - sqlite - split["validate"]) / floor.seconds, 2), target="<= 3")
     shutil.rmtree(work / "floor")
     shutil.rmtree(work / "phases")
     return work / "build"

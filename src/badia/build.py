@@ -130,11 +130,13 @@ def neutralise_formula(value: str) -> str:
 def write_csv(table: Table, path: Path) -> None:
     cells = cell_strings(table)
     names = table.resource.field_names
+    # Column by column, then every row in one writerows call: a Python call per cell took 35 s
+    # for the 7.5M rows of the large corpus.
+    columns = [[neutralise_formula(v) if v.startswith(FORMULA_STARTS) else v for v in cells[n]] for n in names]
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(names)
-        for row in zip(*(cells[n] for n in names)):
-            writer.writerow([neutralise_formula(v) for v in row])
+        writer.writerows(zip(*columns))
 
 
 # --- Parquet ---------------------------------------------------------------------------------
