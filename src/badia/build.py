@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import copy
 import csv
+import functools
+import io
 import json
 import shutil
 import sqlite3
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import sqlite_utils
 
@@ -98,21 +102,31 @@ def swap(staging: Path, out: Path) -> None:
 
 # --- cell formatting, shared by CSV and SQLite ----------------------------------------------
 
+CSV_BATCH_ROWS = 200_000  # rows formatted and written at a time: bounds the memory the CSV writer takes
+
+
 def cell_strings(table: Table) -> dict[str, list[str]]:
     """Each column as the strings the curated CSV uses: '' for missing, ISO dates, true/false."""
+    return {name: values.to_pylist() for name, values in cell_arrays(table.resource.fields, table.frame).items()}
+
+
+def cell_arrays(fields: list[dict], frame: pd.DataFrame) -> dict[str, pa.Array]:
+    """cell_strings as Arrow string arrays, made with pyarrow compute (numbers excepted: their
+    shortest round-trip text is Python's repr, which Arrow's float-to-string cast does not promise)."""
     out = {}
-    for fdef in table.resource.fields:
+    for fdef in fields:
         name, ftype = fdef["name"], fdef.get("type", "string")
-        col = table.frame[name]
-        if ftype == "date":
-            values = col.dt.strftime("%Y-%m-%d")
-        elif ftype == "boolean":
-            values = col.map({True: "true", False: "false"})
-        elif ftype == "number":
-            values = col.astype(object).map(lambda v: v if pd.isna(v) else format_number(float(v)))
+        col = frame[name]
+        if ftype == "number":
+            values = pa.array([None if pd.isna(v) else format_number(float(v)) for v in col], type=pa.large_string())
         else:
-            values = col.astype("string")
-        out[name] = values.fillna("").astype(str).tolist()
+            values = pa.array(col, from_pandas=True)
+            if ftype == "date":
+                values = values.cast(pa.date32())  # Arrow writes dates as ISO 8601, YYYY-MM-DD
+            elif ftype == "boolean":
+                values = pc.if_else(values, "true", "false")
+            values = values.cast(pa.large_string())
+        out[name] = values.fill_null("")
     return out
 
 
@@ -122,21 +136,53 @@ def format_number(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def neutralise_formula(value: str) -> str:
-    """A cell that a spreadsheet would execute gets a leading apostrophe (OWASP's advice)."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+def csv_quoting_characters() -> list[str]:
+    """The characters for which Python's csv writer (QUOTE_MINIMAL, lineterminator "\n") quotes a
+    field, asked of the csv module itself: ',', '"' and '\n', but not '\r' in Python 3.11."""
+    quoted = []
+    for char in ',"\n\r':
+        text = io.StringIO()
+        csv.writer(text, lineterminator="\n").writerow(["a" + char])
+        if text.getvalue().startswith('"'):
+            quoted.append(char)
+    return quoted
+
+
+CSV_QUOTING_PATTERN = "[" + "".join({"\n": "\\n", "\r": "\\r"}.get(c, c) for c in csv_quoting_characters()) + "]"  # RE2
+
+
+def csv_cells(values: pa.Array, alone: bool) -> pa.Array:
+    """Cells as Python's csv writer writes them, after a leading apostrophe for a cell that a
+    spreadsheet would execute (FORMULA_STARTS, OWASP's advice): quoted (quotes doubled) when they
+    hold a quoting character, and '""' for an empty cell alone on its row."""
+    apostrophe, quote_mark, empty = (pa.scalar(text, pa.large_string()) for text in ("'", '"', ""))
+    formula = functools.reduce(pc.or_, [pc.starts_with(values, start) for start in FORMULA_STARTS])
+    if pc.any(formula).as_py():
+        values = pc.if_else(formula, pc.binary_join_element_wise(apostrophe, values, empty), values)
+    quote = pc.match_substring_regex(values, CSV_QUOTING_PATTERN)
+    if pc.any(quote).as_py():
+        quoted = pc.binary_join_element_wise(quote_mark, pc.replace_substring(values, '"', '""'), quote_mark, empty)
+        values = pc.if_else(quote, quoted, values)
+    return pc.if_else(pc.equal(values, empty), pa.scalar('""', pa.large_string()), values) if alone else values
 
 
 def write_csv(table: Table, path: Path) -> None:
-    cells = cell_strings(table)
-    names = table.resource.field_names
-    # Column by column, then every row in one writerows call: a Python call per cell took 35 s
-    # for the 7.5M rows of the large corpus.
-    columns = [[neutralise_formula(v) if v.startswith(FORMULA_STARTS) else v for v in cells[n]] for n in names]
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(names)
-        writer.writerows(zip(*columns))
+    """The table as CSV, byte for byte what Python's csv writer (QUOTE_MINIMAL, "\n" line ends)
+    writes from the neutralised cell_strings. Our own serialiser, with pyarrow compute, because
+    Python's writer takes 4.6 us a row (25 s for the 7.5M rows of a million events) and pyarrow's
+    own CSV writer quotes every string, which would change the published bytes."""
+    fields, names = table.resource.fields, table.resource.field_names
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow(names)
+    with path.open("wb") as fh:
+        fh.write(header.getvalue().encode("utf-8"))
+        for start in range(0, len(table.frame), CSV_BATCH_ROWS):
+            cells = cell_arrays(fields, table.frame.iloc[start:start + CSV_BATCH_ROWS])
+            columns = [csv_cells(cells[name], alone=len(names) == 1) for name in names]
+            rows = pc.binary_join_element_wise(*columns, pa.scalar(",", pa.large_string()))
+            lines = pc.binary_join_element_wise(rows, pa.scalar("", pa.large_string()), pa.scalar("\n", pa.large_string()))
+            offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1]
+            fh.write(memoryview(lines.buffers()[2])[offsets[0]:offsets[-1]])
 
 
 # --- Parquet ---------------------------------------------------------------------------------
