@@ -81,7 +81,7 @@ def written(table: Table, tmp: Path) -> bytes:
 @settings(max_examples=300, deadline=None)
 @given(table=tables())
 def test_same_bytes_as_the_csv_module(table, tmp_path_factory):
-    with mock.patch.object(build, "CSV_BATCH_ROWS", 5):  # several batches per table
+    with mock.patch.object(build, "BATCH_ROWS", 5):  # several batches per table
         assert written(table, tmp_path_factory.mktemp("csv")) == reference_csv(table.resource.fields, table.frame)
 
 
