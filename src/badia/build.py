@@ -181,8 +181,10 @@ def write_csv(table: Table, path: Path) -> None:
             columns = [csv_cells(cells[name], alone=len(names) == 1) for name in names]
             rows = pc.binary_join_element_wise(*columns, pa.scalar(",", pa.large_string()))
             lines = pc.binary_join_element_wise(rows, pa.scalar("", pa.large_string()), pa.scalar("\n", pa.large_string()))
-            offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1]
-            fh.write(memoryview(lines.buffers()[2])[offsets[0]:offsets[-1]])
+            for chunk in lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]:
+                # The lines lie end to end in the array's data buffer, from the first offset to the last.
+                offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
+                fh.write(memoryview(chunk.buffers()[2])[offsets[0]:offsets[-1]])
 
 
 # --- Parquet ---------------------------------------------------------------------------------
