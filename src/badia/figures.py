@@ -30,6 +30,11 @@ SIDE_COLOURS = {
 STYLE = {"svg.hashsalt": "badia", "svg.fonttype": "none", "font.size": 9, "font.family": "DejaVu Sans"}
 SIMPLIFY_DEGREES = 0.01  # about 1 km: finer than the figure shows, and a tenth of the file
 MAX_LABELS = 40  # the busiest points are named; more names would hide the map
+# Above this many bars or dots in a lane, they are drawn as one embedded image: a vector shape
+# each (137k bars for a million events) made a 25 MB SVG that took 12 s to write.
+RASTER_MARKS_ABOVE = 200
+DAY_NUMBERS_UP_TO = 60  # a lane with more busy days than this shows no numbers in its dots: they would overlap
+DOT_SIZE_MAX = 400  # points squared: a day of hundreds of events must not cover the lanes around it
 SAVE = {"format": "svg", "metadata": {"Date": None, "Creator": None}, "bbox_inches": "tight"}
 
 
@@ -77,15 +82,22 @@ def timeline(tables: dict[str, Table]) -> Figure:
     fig = Figure(figsize=(9, 0.55 * max(len(lanes), 1) + 1.4))
     ax = fig.add_subplot()
     by_side = dict(iter(rows.groupby("side", observed=True)))
+    numbered = True
     for y, side in enumerate(reversed(lanes)):
         mine = by_side[side]
         colour = SIDE_COLOURS[side]
         ranges = mine.loc[mine["date_end"] > mine["date_start"], ["date_start", "date_end"]].drop_duplicates().sort_values(["date_start", "date_end"])
         if len(ranges):
-            ax.hlines([y] * len(ranges), ranges["date_start"], ranges["date_end"] + pd.Timedelta(days=1), colors=colour, alpha=0.18, linewidth=7)
+            ax.hlines([y] * len(ranges), ranges["date_start"], ranges["date_end"] + pd.Timedelta(days=1), colors=colour, alpha=0.18, linewidth=7,
+                      rasterized=len(ranges) > RASTER_MARKS_ABOVE)
         per_day = mine[mine["date_end"] == mine["date_start"]].groupby("date_start").size()
-        ax.scatter(per_day.index + pd.Timedelta(hours=12), [y] * len(per_day), s=[20 + 40 * (n - 1) for n in per_day], color=colour, zorder=3)
-        for day, n in per_day[per_day > 1].items():
+        ax.scatter(per_day.index + pd.Timedelta(hours=12), [y] * len(per_day), s=[min(20 + 40 * (n - 1), DOT_SIZE_MAX) for n in per_day],
+                   color=colour, zorder=3, rasterized=len(per_day) > RASTER_MARKS_ABOVE)
+        busy = per_day[per_day > 1]
+        if len(busy) > DAY_NUMBERS_UP_TO:
+            numbered = False
+            continue
+        for day, n in busy.items():
             ax.text(day + pd.Timedelta(hours=12), y, str(n), ha="center", va="center", fontsize=6, color="white", zorder=4)
     ax.set_yticks(range(len(lanes)), list(reversed(lanes)))
     ax.set_ylim(-0.7, len(lanes) - 0.3)
@@ -97,7 +109,8 @@ def timeline(tables: dict[str, Table]) -> Figure:
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, offset_formats=["", "%Y", "%Y", "%Y", "%Y", "%Y"]))
     ax.set_title(f"Events per day by side taking part ({rows['event'].nunique()} events)\n"
-                 "dots: events on a known day (number: more than one); bars: events dated only to a range of days",
+                 "dots: events on a known day" + (" (number: more than one)" if numbered else " (bigger: more)")
+                 + "; bars: events dated only to a range of days",
                  fontsize=9, loc="left")
     return fig
 
