@@ -269,6 +269,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+MAP_JSON = "_size=max&_labels=on&_extra=count&_extra=next_url&_shape=objects"  # what datasette-cluster-map asks for
+
+
 def page_urls(build: Path) -> dict[str, str]:
     """The pages users open, with ids, a facet value and a search word taken from the built database."""
     import sqlite3
@@ -277,6 +280,7 @@ def page_urls(build: Path) -> dict[str, str]:
         event = conn.execute("SELECT event_id FROM events ORDER BY rowid LIMIT 1 OFFSET (SELECT count(*) / 2 FROM events)").fetchone()[0]
         word = conn.execute("SELECT text FROM quotes ORDER BY rowid LIMIT 1 OFFSET 1000").fetchone()[0].split()[1].strip(".,“”")
         place, etype = conn.execute("SELECT place_id, event_type FROM events GROUP BY 1, 2 ORDER BY count(*) DESC LIMIT 1").fetchone()
+        event_word = conn.execute("SELECT summary FROM events ORDER BY rowid LIMIT 1 OFFSET 1000").fetchone()[0].split()[1].strip(".,")
         rare_place = conn.execute("SELECT place_id FROM events GROUP BY 1 ORDER BY count(*), place_id LIMIT 1 OFFSET 1000").fetchone()[0]
     return {
         "events table with facets": "/badia/events",
@@ -289,7 +293,16 @@ def page_urls(build: Path) -> dict[str, str]:
         "quote search in quotes_with_speakers": f"/badia/quotes_with_speakers?_search={word}",
         "one event's page": f"/badia/events/{event}",
         "the event's sources": f"/badia/event_sources?event_id={event}",
-        "the map's JSON (places)": "/badia/places.json?_size=max&_labels=on&_extra=count&_extra=next_url&_shape=objects",
+        "the map's JSON (places)": f"/badia/places.json?{MAP_JSON}",
+        # The site's tables (materialised at build time) and its one view
+        "events_flat with its facets": "/badia/events_flat",
+        "events_flat filtered on a type": f"/badia/events_flat?event_type={urllib.parse.quote(etype)}",
+        "events_flat's map JSON (first 1,000 rows)": f"/badia/events_flat.json?{MAP_JSON}",
+        "events_flat searched": f"/badia/events_flat?_search={event_word}",
+        "events_map with its facets": "/badia/events_map",
+        "quotes_with_speakers with its facets": "/badia/quotes_with_speakers",
+        "event_reports with its facets": "/badia/event_reports",
+        "event_reports filtered on a type": f"/badia/event_reports?event_type={urllib.parse.quote(etype)}",
     }
 
 

@@ -8,6 +8,9 @@ same values, types and NULL handling as Datasette's own facet SQL):
   reader reaches by clicking a facet value), for the values that keep at least MIN_ROWS rows:
   smaller views are counted live through the column's index in a few milliseconds.
 
+A facet is a column name or, as in Datasette's metadata, {"date": column}: a date facet, counted
+as Datasette's DateFacet counts it (by date(column)) and stored under the name "date(column)".
+
 The plugin datasette_plugins/badia_speed.py answers from these counts when a request's rows are
 exactly one of those views, and lets Datasette count live otherwise.
 """
@@ -25,15 +28,28 @@ METADATA = {"hidden": True, "description": "Counts of the default facets, stored
 NO_FILTER = ""
 
 
-def store(conn: sqlite3.Connection, facets: dict[str, list[str]], min_rows: int = MIN_ROWS) -> None:
-    """Count the facets of every table in `facets` ({table: [column, ...]}) into TABLE.
+def facet_name(facet: str | dict) -> str:
+    """The name a facet's counts are stored under: its column, or "date(column)" for a date facet."""
+    return facet if isinstance(facet, str) else f"date({facet['date']})"
+
+
+def facet_sql(facet: str | dict) -> str:
+    return f"[{facet}]" if isinstance(facet, str) else f"date([{facet['date']}])"
+
+
+def store(conn: sqlite3.Connection, facets: dict[str, list[str | dict]], min_rows: int = MIN_ROWS) -> None:
+    """Count the facets of every table or view in `facets` ({table: [facet, ...]}) into TABLE
+    (created at the first call, added to by later ones).
 
     One GROUP BY over all of a table's facet columns gives every single and pairwise count, added
-    up here: a GROUP BY per pair costs a sort of the whole table each (10 s on 1M events)."""
-    conn.execute(f"CREATE TABLE [{TABLE}] ([table_name] TEXT NOT NULL, [filter_column] TEXT NOT NULL, [filter_value] TEXT, "
+    up here: a GROUP BY per pair costs a sort of the whole table each (10 s on 1M events). Only a
+    column facet is stored as a filter (a click on a date facet's value filters on date(column))."""
+    conn.execute(f"CREATE TABLE IF NOT EXISTS [{TABLE}] ([table_name] TEXT NOT NULL, [filter_column] TEXT NOT NULL, [filter_value] TEXT, "
                  "[facet_column] TEXT NOT NULL, [value], [count] INTEGER NOT NULL)")
-    for table, columns in facets.items():
-        names = ", ".join(f"[{c}]" for c in columns)
+    for table, table_facets in facets.items():
+        columns = [facet_name(f) for f in table_facets]
+        filters = [isinstance(f, str) for f in table_facets]
+        names = ", ".join(facet_sql(f) for f in table_facets)
         single = [Counter() for _ in columns]
         pairs = {(i, j): Counter() for i, j in combinations(range(len(columns)), 2)}
         for *values, n in conn.execute(f"SELECT {names}, count(*) FROM [{table}] GROUP BY {names}"):
@@ -47,16 +63,17 @@ def store(conn: sqlite3.Connection, facets: dict[str, list[str]], min_rows: int 
         for i, column in enumerate(columns):
             rows.extend((table, NO_FILTER, NO_FILTER, column, value, n) for value, n in single[i].items())
             # Filtered by its own column: the view shows that one value.
-            rows.extend((table, column, value, column, value, n) for value, n in single[i].items() if n >= min_rows)
+            if filters[i]:
+                rows.extend((table, column, value, column, value, n) for value, n in single[i].items() if n >= min_rows)
         for (i, j), counter in pairs.items():
             for (a, b), n in counter.items():
-                if single[i][a] >= min_rows:
+                if filters[i] and single[i][a] >= min_rows:
                     rows.append((table, columns[i], a, columns[j], b, n))
-                if single[j][b] >= min_rows:
+                if filters[j] and single[j][b] >= min_rows:
                     rows.append((table, columns[j], b, columns[i], a, n))
         # filter_value is kept as SQLite's text of the value: a request's filter is text from its URL.
         conn.executemany(f"INSERT INTO [{TABLE}] VALUES (?, ?, CAST(? AS TEXT), ?, ?, ?)", rows)
-    conn.execute(f"CREATE INDEX [idx_{TABLE}] ON [{TABLE}] ([table_name], [filter_column], [filter_value], [facet_column], [count] DESC, [value])")
+    conn.execute(f"CREATE INDEX IF NOT EXISTS [idx_{TABLE}] ON [{TABLE}] ([table_name], [filter_column], [filter_value], [facet_column], [count] DESC, [value])")
 
 
 def lookup(conn: sqlite3.Connection, table: str, filter_column: str, filter_value: str,

@@ -160,8 +160,8 @@ def release_datapackage(built: dict) -> dict:
     desc["resources"].append({
         "name": "badia_sqlite", "path": "badia.db", "format": "sqlite", "mediatype": "application/vnd.sqlite3",
         "description": "Every table in one SQLite database, with primary and foreign keys, full-text search "
-                       "(quotes_fts, events_fts, claims_fts) and the views events_flat, quotes_with_speakers, "
-                       "event_reports and events_map. Open it with Datasette, sqlite3 or any SQLite client.",
+                       "(quotes_fts, events_fts, claims_fts), the site's tables events_flat, quotes_with_speakers "
+                       "and events_map (made from the others at build time) and the view event_reports. Open it with Datasette, sqlite3 or any SQLite client.",
     })
     return desc
 
@@ -174,7 +174,7 @@ def readme(package: Package) -> str:
 {desc.get('description', '')}
 
 - `csv/` and `parquet/`: the tables (`datapackage.json` describes every field; `data-dictionary.md` explains them)
-- `badia.db`: the same tables in SQLite, with full-text search and ACLED-style views (`events_flat`)
+- `badia.db`: the same tables in SQLite, with full-text search and an ACLED-style table (`events_flat`)
 - `figures/`: a timeline of events per day by side, and a map of the places
 - `CHANGELOG.md`: what changed in this version; `CITATION.cff`: how to cite it
 

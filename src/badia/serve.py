@@ -14,7 +14,9 @@ DEFAULT_FACETS = {
     "events": ["event_type", "sub_event_type", "date_precision", "place_id"],
     "actors": ["actor_kind", "side", "acled_inter"],
     "places": ["place_type", "country_iso2", "admin1"],
-    "quotes": ["kind", "speaker_actor_id", "article_id", "speaker_resolution"],
+    # Not article_id (20,000 values at scale, the costliest facet of a quote search, and little to
+    # read at that size): one click away with ?_facet=article_id. See docs/performance.md.
+    "quotes": ["kind", "speaker_actor_id", "speaker_resolution"],
     "articles": ["publisher", "published_date_inferred"],
     "event_actors": ["role", "actor_id"],
     "event_sources": ["article_id"],
