@@ -44,10 +44,16 @@ def validate(root: Path | str, keep: dict[str, Table] | None = None) -> list[Pro
 
 
 def check_tables(package: Package, tables: dict[str, Table], problems: list[Problem]) -> None:
-    """The checks beyond each table's own schema, on the tables that could be read."""
-    for check in (check_primary_keys, check_foreign_keys, check_formula_cells):
-        check(package, tables, problems)
-    texts = check_seeds(package, tables, problems)
+    """The checks beyond each table's own schema, on the tables that could be read. The seeds are
+    read and hashed (which let go of the GIL) while the key checks run; problems still come in
+    the order of the checks."""
+    seed_problems: list[Problem] = []
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        seeds = pool.submit(check_seeds, package, tables, seed_problems)
+        for check in (check_primary_keys, check_foreign_keys, check_formula_cells):
+            check(package, tables, problems)
+        texts = seeds.result()
+    problems.extend(seed_problems)
     check_spans(tables, texts, problems)
     check_events(tables, problems)
     check_quotes(tables, problems)
