@@ -237,8 +237,8 @@ print(json.dumps({k: round(v, 2) for k, v in times.items()}))
 """
 
 
-def bench_build(corpus: Path, results: Path) -> Path:
-    work = corpus.parent / f"{corpus.name}-bench"
+def bench_build(corpus: Path, results: Path, work: Path | None = None) -> Path:
+    work = work or corpus.parent / f"{corpus.name}-bench"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     floor = run([PYTHON, "-c", FLOOR, str(corpus), str(work / "floor")])
@@ -372,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--results", type=Path, help="JSON lines file to append to (default CORPUS/../<name>-results.jsonl)")
     p.add_argument("--frictionless-timeout", type=float, default=3600, help="seconds before stock frictionless is stopped")
     p.add_argument("--build", type=Path, help="an existing build to serve (datasette only; default: build one)")
+    p.add_argument("--work", type=Path, help="build: folder for the builds, emptied first (default CORPUS/../<name>-bench)")
     p.add_argument("--only", help="datasette: measure only the pages whose label contains this text")
     args = p.parse_args(argv)
     corpus = args.corpus.resolve()
@@ -381,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         bench_validate(corpus, results, args.frictionless_timeout)
     build = args.build
     if args.what in ("build", "all") or (args.what == "datasette" and build is None):
-        build = bench_build(corpus, results)
+        build = bench_build(corpus, results, args.work)
     if args.what in ("datasette", "all"):
         bench_datasette(build, results, args.only)
     if args.what in ("incremental", "all"):

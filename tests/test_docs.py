@@ -66,3 +66,32 @@ def test_readme_shows_the_figures_and_the_dictionary():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for name in GENERATED:
         assert f"docs/{name}" in readme
+
+
+def test_a_crowded_timeline_stays_small(monkeypatch):
+    """Past the thresholds (set to 0 here, as if every lane were as crowded as a million events'),
+    the bars and dots become one embedded image per lane and the dots lose their numbers, so the
+    SVG stays small; under them (the seed data) every mark is a vector shape."""
+    import io
+
+    import matplotlib
+
+    from badia import figures
+    from badia.validate import validate
+
+    tables = {}
+    assert validate(ROOT, keep=tables) == []
+
+    def draw() -> str:
+        out = io.StringIO()
+        with matplotlib.rc_context(figures.STYLE):
+            figures.timeline(tables).savefig(out, **figures.SAVE)
+        return out.getvalue()
+
+    normal = draw()
+    assert "<image" not in normal and "(number: more than one)" in normal
+    monkeypatch.setattr(figures, "RASTER_MARKS_ABOVE", 0)
+    monkeypatch.setattr(figures, "DAY_NUMBERS_UP_TO", 0)
+    crowded = draw()
+    assert crowded.count("<image") >= 2 and "(bigger: more)" in crowded and "(number: more than one)" not in crowded
+    assert len(crowded) < len(normal)
