@@ -5,13 +5,18 @@ reports what a full validation reports."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
+from unittest import mock
 
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,6 +28,7 @@ import bench  # noqa: E402
 import synth  # noqa: E402
 
 from badia import tables  # noqa: E402
+from badia import validate as checks  # noqa: E402
 from badia.package import load_package  # noqa: E402
 
 
@@ -94,6 +100,92 @@ def test_fast_reader_agrees_with_the_exact_one(rows, raw, quote_all):
         exact = tables.parse_rows(resource, text, problems) if text is not None else None
         assert not problems and exact is not None, (data, problems)
         assert fast[0].astype(object).values.tolist() == exact[0] and fast[1].tolist() == exact[1], data
+
+
+@functools.cache
+def events_resource():
+    return load_package(ROOT).resource("events")
+
+
+# Inputs that pyarrow and the exact path may read differently, drawn often enough to be met.
+ODD_INTEGERS = ["0x10", "+5", " 5", "5 ", "-0", "007", "٣", "1e3", "1.0", "5\n", str(2**63), str(-(2**63) - 1), str(2**53 + 1), str(2**64)]
+ODD_DATES = ["0000-01-01", "2017-02-29", "2016-02-29", "2017-5-1", "1500-01-01", "9999-12-31", "2017-04-31", "2017-13-01", "2017-00-10",
+             "2017-01-00", "20170-01-01", " 2017-01-01", "2017-01-01T00:00", "2017-01-01\n", "+2017-01-01"]
+INTEGER_CELL = st.one_of(st.integers(-(2**64), 2**64).map(str), st.sampled_from(ODD_INTEGERS),
+                         st.text(alphabet=st.sampled_from(list("0123456789+-x .e\n") + ["٣"]), max_size=5), st.just(""))
+DATE_CELL = st.one_of(st.dates().map(str), st.dates(min_value=date(1899, 12, 1), max_value=date(2200, 2, 1)).map(str), st.sampled_from(ODD_DATES),
+                      st.builds("{:04d}-{:02d}-{:02d}".format, st.integers(0, 9999), st.integers(0, 13), st.integers(0, 32)),
+                      st.text(alphabet=st.sampled_from(list("0123456789- T:\n")), max_size=11), st.just(""))
+
+
+@settings(max_examples=300, deadline=None)
+@given(integers=st.lists(INTEGER_CELL, max_size=3), dates=st.lists(DATE_CELL, max_size=3), arrow_backed=st.booleans())
+def test_pyarrow_casts_agree_with_the_exact_coercion(integers, dates, arrow_backed):
+    """Integer and date columns cast by pyarrow (tables.plain_typed) come out as the exact path
+    types them, with the same problems: pyarrow's lenient inputs (0x10, +5, year 0) go to the exact path."""
+    resource = events_resource()
+    n = min(len(integers), len(dates))
+    kinds = {f["name"]: f.get("type", "string") for f in resource.fields}
+    cells = {name: integers[:n] if kind == "integer" else dates[:n] if kind == "date" else ["x"] * n for name, kind in kinds.items()}
+    raw = pd.DataFrame({name: pd.Series(column, dtype=pd.StringDtype("pyarrow") if arrow_backed else object) for name, column in cells.items()})
+    lines = np.arange(2, n + 2)
+    fast_problems: list = []
+    fast = tables.coerce(resource, raw, lines, fast_problems)
+    exact_problems: list = []
+    with mock.patch.object(tables, "plain_typed", return_value=None):
+        exact = tables.coerce(resource, raw, lines, exact_problems)
+    pd.testing.assert_frame_equal(fast.frame, exact.frame, check_exact=True)
+    assert fast_problems == exact_problems
+
+
+def test_pyarrow_casts_take_plain_columns_only():
+    plain = tables.plain_typed("integer", pd.Series(["12", None, "-3", "007"], dtype="string"))
+    assert plain.tolist() == [12, pd.NA, -3, 7] and str(plain.dtype) == "Int64"
+    assert tables.plain_typed("date", pd.Series(["2017-05-01", None], dtype="string")).tolist() == [pd.Timestamp("2017-05-01"), pd.NaT]
+    for ftype, value in (("integer", "0x10"), ("integer", "+5"), ("integer", str(2**63)), ("integer", " 5"), ("date", "2017-5-1"), ("date", "2017-02-29")):
+        assert tables.plain_typed(ftype, pd.Series([value], dtype="string")) is None, value
+
+
+SEED_PIECES = [b"a", b"b", b"\n", "é".encode(), "—".encode(), "😀".encode(), b"\x80", b"\xe2\x80", b"\xed\xa0\x80", b"\xc0\xaf", b"\xf4\x90\x80\x80", b"\xff"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(seeds=st.lists(st.lists(st.sampled_from(SEED_PIECES), max_size=6).map(b"".join), max_size=4))
+def test_seeds_utf8_check_agrees_with_python(seeds):
+    """pyarrow's check (value by value: a sequence cut between two seeds is not mended) says what Python's decoder says."""
+    def decodes(data: bytes) -> bool:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return True
+    assert checks._all_utf8(seeds) == all(decodes(seed) for seed in seeds)
+
+
+SEED_TEXT = st.text(alphabet=st.sampled_from(["a", "b", " ", "\n", "é", "—", "😀", "\u2019"]), max_size=12)
+START = st.one_of(st.integers(0, 6), st.integers(0, 6), st.integers(-3, 16), st.none())  # mostly inside the seed
+LENGTH = st.one_of(st.integers(1, 4), st.integers(1, 4), st.integers(-3, 12), st.none())
+
+
+@settings(max_examples=300, deadline=None)
+@given(seeds=st.lists(SEED_TEXT.filter(lambda t: len(t) >= 4), min_size=1, max_size=3),
+       spans=st.lists(st.tuples(st.sampled_from([0, 0, 1, 2, 3]), START, LENGTH, st.booleans(), SEED_TEXT), min_size=1, max_size=8))
+def test_span_check_agrees_with_python_slices(seeds, spans):
+    """The span check on UTF-8 bytes (span_suspects) finds exactly the rows that Python's string
+    slices find: articles without a text, missing offsets, negative and past-the-end offsets included."""
+    texts = checks.SeedTexts({f"a{k}": seed.encode() for k, seed in enumerate(seeds)})
+    rows = []
+    for article, start, length, verbatim, other in spans:
+        end = None if start is None or length is None else start + length
+        seed = seeds[article] if article < len(seeds) else ""
+        value = seed[start:end] if verbatim and start is not None and end is not None else other
+        rows.append((f"a{article}" if article < 3 else None, start, end, value))
+    frame = pd.DataFrame({"article_id": pd.Series([r[0] for r in rows], dtype="string"), "char_start": pd.Series([r[1] for r in rows], dtype="Int64"),
+                          "char_end": pd.Series([r[2] for r in rows], dtype="Int64"), "text": pd.Series([r[3] for r in rows], dtype="string")})
+    expected = [i for i, (article, start, end, value) in enumerate(rows)
+                if start is not None and end is not None and value is not None and (seed := texts.get(article)) is not None
+                and (end <= start or seed[start:end] != value)]
+    assert checks.span_suspects(frame, "text", texts) == expected
 
 
 def stored_rows(state: Path, table: str) -> int:
