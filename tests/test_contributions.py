@@ -266,6 +266,10 @@ def impossible_date(root):
     return cell(root, "events", 0, "date_start", "2017-02-30")
 
 
+def date_year_zero(root):
+    return cell(root, "events", 0, "date_start", "0000-05-22")
+
+
 def date_not_iso(root):
     return cell(root, "events", 0, "date_end", "22/05/2017")
 
@@ -587,6 +591,7 @@ CASES = [
     Case("type-integer", "words in an integer column", integer_with_words, "is not a valid integer"),
     Case("type-number", "a decimal comma in a number", number_with_comma, "is not a valid number"),
     Case("type-impossible-date", "an impossible date (30 February)", impossible_date, "is not a valid date"),
+    Case("type-year-zero", "a date in year 0 (no calendar has it)", date_year_zero, "is not a valid date"),
     Case("type-date-format", "a date not written YYYY-MM-DD", date_not_iso, "is not a valid date"),
     Case("type-boolean", "yes/no in a true/false column", boolean_as_yes, "is not a valid boolean"),
     Case("enum", "a value outside the allowed list", value_outside_enum, "is not one of the allowed values"),

@@ -239,7 +239,10 @@ def coerce(resource: Resource, raw: pd.DataFrame, line_arr: np.ndarray, problems
             expect = "a number such as 33.5058"
         elif ftype == "date":
             typed = pd.to_datetime(values, format="%Y-%m-%d", errors="coerce").astype("datetime64[s]")
-            bad = (typed.isna() & values.notna()) | ~values.str.fullmatch(DATE.pattern).fillna(True).astype(bool)
+            # Year 0 parses in pandas and pyarrow but is no calendar year (Python's dates and
+            # frictionless start at year 1).
+            bad = ((typed.isna() & values.notna()) | ~values.str.fullmatch(DATE.pattern).fillna(True).astype(bool)
+                   | values.str.startswith("0000").fillna(False).astype(bool))
             expect = "a real calendar date as YYYY-MM-DD"
         elif ftype == "boolean":
             true = list(fdef.get("trueValues", DEFAULT_TRUE))
@@ -277,6 +280,8 @@ def plain_typed(ftype: str, values: pd.Series) -> pd.Series | None:
     pattern = PLAIN_INTEGER if ftype == "integer" else PLAIN_DATE
     if not pc.all(pc.match_substring_regex(arr, pattern), min_count=0).as_py():
         return None
+    if ftype == "date" and pc.any(pc.starts_with(arr, "0000")).as_py():
+        return None  # year 0: the exact path refuses it
     try:
         cast = arr.cast(pa_arrow.int64() if ftype == "integer" else pa_arrow.date32())
     except pa_arrow.ArrowInvalid:
