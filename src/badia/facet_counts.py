@@ -37,6 +37,13 @@ def facet_sql(facet: str | dict) -> str:
     return f"[{facet}]" if isinstance(facet, str) else f"date([{facet['date']}])"
 
 
+def index_columns(column: str, order: list[str], facets: list[str]) -> list[str]:
+    """The columns of a facet column's index: (column, the order the rows are shown in, the other
+    facet columns). A view filtered on a value of `column` is then read in order without sorting
+    every matching row, and counted and faceted from the index alone."""
+    return list(dict.fromkeys([column, *order, *facets]))
+
+
 def store(conn: sqlite3.Connection, facets: dict[str, list[str | dict]], min_rows: int = MIN_ROWS) -> None:
     """Count the facets of every table or view in `facets` ({table: [facet, ...]}) into TABLE
     (created at the first call, added to by later ones).

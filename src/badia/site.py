@@ -334,7 +334,7 @@ def materialise(conn: sqlite3.Connection, view: View) -> None:
     # its order without sorting every matching row, and counted and faceted from the index alone.
     # The first page needs only the sort column (a date facet's filter, date(column), uses no index).
     for column in plain:
-        keys = list(dict.fromkeys([column, *([view.sort] if view.sort else []), *plain]))
+        keys = facet_counts.index_columns(column, [view.sort] if view.sort else [], plain)
         conn.execute(f"CREATE INDEX [idx_{view.name}_{column}] ON [{view.name}] ({', '.join(f'[{k}]' for k in keys)})")
     if view.sort and view.sort not in plain:
         conn.execute(f"CREATE INDEX [idx_{view.name}_{view.sort}] ON [{view.name}] ([{view.sort}])")

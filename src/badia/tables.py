@@ -28,7 +28,9 @@ from badia.report import Problem
 
 MAX_CSV_BYTES = 512 * 1024 * 1024
 INTEGER = re.compile(r"[+-]?[0-9]+")
-DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Year 0 parses in pandas and pyarrow but is no calendar year (Python's dates and frictionless
+# start at year 1), so the year is four digits that are not all zero.
+DATE = re.compile(r"(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-[0-9]{2}-[0-9]{2}")
 PANDAS_DTYPE = {"string": "string", "integer": "Int64", "number": "Float64", "boolean": "boolean", "date": "datetime64[s]"}
 
 
@@ -239,10 +241,7 @@ def coerce(resource: Resource, raw: pd.DataFrame, line_arr: np.ndarray, problems
             expect = "a number such as 33.5058"
         elif ftype == "date":
             typed = pd.to_datetime(values, format="%Y-%m-%d", errors="coerce").astype("datetime64[s]")
-            # Year 0 parses in pandas and pyarrow but is no calendar year (Python's dates and
-            # frictionless start at year 1).
-            bad = ((typed.isna() & values.notna()) | ~values.str.fullmatch(DATE.pattern).fillna(True).astype(bool)
-                   | values.str.startswith("0000").fillna(False).astype(bool))
+            bad = (typed.isna() & values.notna()) | ~values.str.fullmatch(DATE.pattern).fillna(True).astype(bool)
             expect = "a real calendar date as YYYY-MM-DD"
         elif ftype == "boolean":
             true = list(fdef.get("trueValues", DEFAULT_TRUE))
@@ -261,8 +260,8 @@ def coerce(resource: Resource, raw: pd.DataFrame, line_arr: np.ndarray, problems
     return Table(resource, pd.DataFrame(frame), line_arr)
 
 
-# What plain_typed takes as plainly typed: the same as INTEGER and DATE, in RE2's syntax.
-PLAIN_INTEGER, PLAIN_DATE = r"^[+-]?[0-9]+$", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# What plain_typed takes as plainly typed: INTEGER and DATE as whole values (their syntax is RE2's too).
+PLAIN_INTEGER, PLAIN_DATE = f"^{INTEGER.pattern}$", f"^{DATE.pattern}$"
 
 
 def plain_typed(ftype: str, values: pd.Series) -> pd.Series | None:
@@ -280,8 +279,6 @@ def plain_typed(ftype: str, values: pd.Series) -> pd.Series | None:
     pattern = PLAIN_INTEGER if ftype == "integer" else PLAIN_DATE
     if not pc.all(pc.match_substring_regex(arr, pattern), min_count=0).as_py():
         return None
-    if ftype == "date" and pc.any(pc.starts_with(arr, "0000")).as_py():
-        return None  # year 0: the exact path refuses it
     try:
         cast = arr.cast(pa_arrow.int64() if ftype == "integer" else pa_arrow.date32())
     except pa_arrow.ArrowInvalid:
