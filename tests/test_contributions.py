@@ -760,7 +760,7 @@ def test_missing_dataset_folder_is_a_plain_error(tmp_path: Path):
 def test_an_unexpected_error_is_located_not_a_traceback(dataset: Path):
     """A bug in badia itself still ends in a located message and exit 2, never a traceback
     (forced here by replacing one check with a function that raises)."""
-    code = ("import sys, badia.validate as v\n"
+    code = ("import sys, badia.validate.checks as v\n"
             "def broken(*args): raise RuntimeError('simulated bug')\n"
             "v.check_places = broken\n"
             "from badia.cli import main\n"
@@ -769,7 +769,7 @@ def test_an_unexpected_error_is_located_not_a_traceback(dataset: Path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 2
     assert "Traceback" not in result.stdout + result.stderr
-    assert re.search(r"^::error file=src/badia/validate\.py,line=\d+,title=internal-error::.*RuntimeError: simulated bug.*Fix: ", result.stdout, re.M), result.stdout
+    assert re.search(r"^::error file=src/badia/validate/checks\.py,line=\d+,title=internal-error::.*RuntimeError: simulated bug.*Fix: ", result.stdout, re.M), result.stdout
 
 
 def test_formula_like_spans_pass_but_are_neutralised_in_built_csv(dataset: Path):

@@ -15,10 +15,10 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from badia import build
-from badia.package import Resource
-from badia.tables import PANDAS_DTYPE, Table
-from badia.validate import FORMULA_STARTS
+from badia.publish import build
+from badia.dataset.package import Resource
+from badia.dataset.tables import PANDAS_DTYPE, Table
+from badia.validate.checks import FORMULA_STARTS
 
 AWKWARD = st.text(alphabet=st.sampled_from(['"', ",", "\r", "\n", "=", "+", "-", "@", "'", " ", "\t", "a", "é", "“", "\u2028", "\x00"]), max_size=6)
 STRINGS = st.one_of(st.none(), AWKWARD, st.text(max_size=8))
@@ -105,8 +105,8 @@ def test_an_empty_cell_alone_on_its_row_is_quoted(tmp_path):
 
 def test_the_seed_data(tmp_path):
     """Every committed table, written by the build, is what the csv module writes from its cells."""
-    from badia.package import load_package
-    from badia.tables import read_tables
+    from badia.dataset.package import load_package
+    from badia.dataset.tables import read_tables
 
     from conftest import ROOT
 

@@ -16,7 +16,7 @@ TABLES = [r["name"] for r in json.loads((ROOT / "datapackage.json").read_text())
 
 @pytest.fixture(scope="module")
 def immutable(built: Path) -> Datasette:
-    from badia.serve import datasette_args
+    from badia.site.serve import datasette_args
 
     assert "--immutable" in datasette_args(built, "127.0.0.1", 8001)
     return Datasette(immutables=[str(built / "badia.db")], metadata=json.loads((built / "metadata.json").read_text()))

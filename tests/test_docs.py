@@ -76,8 +76,8 @@ def test_a_crowded_timeline_stays_small(monkeypatch):
 
     import matplotlib
 
-    from badia import figures
-    from badia.validate import validate
+    from badia.publish import figures
+    from badia.validate.checks import validate
 
     tables = {}
     assert validate(ROOT, keep=tables) == []

@@ -1,4 +1,4 @@
-"""The badia_speed plugin's facets (stored counts from badia.facet_counts, or one query for all
+"""The badia_speed plugin's facets (stored counts from badia.site.facet_counts, or one query for all
 facets) give exactly what Datasette's own ColumnFacet gives, on a real build of the curated data,
 and each takes the path it should. "Stock" answers come from the same Datasette with the plugin
 unregistered for the request."""
@@ -16,9 +16,9 @@ import pytest
 from datasette.app import Datasette
 from datasette.plugins import pm
 
-from badia import facet_counts
-from badia.serve import DEFAULT_FACETS
-from badia.site import FACETS, PLUGINS_DIR, TEMPLATES_DIR
+from badia.site import facet_counts
+from badia.site.serve import DEFAULT_FACETS
+from badia.site.views import FACETS, PLUGINS_DIR, TEMPLATES_DIR
 
 PLUGIN = "badia_speed.py"  # Datasette registers a plugins-dir module under its file name
 # The curated tables' facets, and those of the site's tables (materialised) and views.

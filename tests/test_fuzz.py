@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from badia.package import load_package
-from badia.report import FORMATS, Problem
-from badia.tables import read_table, read_tables
-from badia.validate import check_tables, validate
+from badia.dataset.package import load_package
+from badia.problems import FORMATS, Problem
+from badia.dataset.tables import read_table, read_tables
+from badia.validate.checks import check_tables, validate
 from conftest import ROOT, copy_dataset
 
 EXAMPLES = int(os.environ.get("BADIA_FUZZ_EXAMPLES", "60"))

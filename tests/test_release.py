@@ -175,7 +175,7 @@ def test_a_published_version_is_never_overwritten(releases, tmp_path):
 def test_release_served_without_texts_lists_the_spans(extracted):
     from datasette.app import Datasette
 
-    from badia.site import PLUGINS_DIR, TEMPLATES_DIR
+    from badia.site.views import PLUGINS_DIR, TEMPLATES_DIR
 
     ds = Datasette(immutables=[str(extracted / "badia.db")], plugins_dir=str(PLUGINS_DIR), template_dir=str(TEMPLATES_DIR))
     article = next(csv.DictReader((ROOT / "data" / "articles.csv").open(encoding="utf-8")))

@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import bench  # noqa: E402
 import synth  # noqa: E402
 
-from badia import tables  # noqa: E402
-from badia import validate as checks  # noqa: E402
-from badia.package import load_package  # noqa: E402
+from badia.dataset import tables  # noqa: E402
+from badia.validate import checks  # noqa: E402
+from badia.dataset.package import load_package  # noqa: E402
 
 
 def make_corpus(dest: Path, articles: int = 20, seed: int = 7) -> Path:

@@ -16,7 +16,7 @@ from datasette.app import Datasette
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from badia.site import PLUGINS_DIR, TEMPLATES_DIR, VIEWS, Span, highlight_html
+from badia.site.views import PLUGINS_DIR, TEMPLATES_DIR, VIEWS, Span, highlight_html
 from conftest import ROOT
 
 
@@ -27,7 +27,7 @@ def rows(name: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def site(built: Path) -> Datasette:
-    from badia.serve import datasette_args
+    from badia.site.serve import datasette_args
 
     args = datasette_args(built, "127.0.0.1", 8001)
     assert "--immutable" in args and "--plugins-dir" in args and "--template-dir" in args

@@ -8,8 +8,8 @@ import sys
 import traceback
 from pathlib import Path
 
-from badia.package import UnusableInput, load_package
-from badia.report import FORMATS, Problem, Refused
+from badia.dataset.package import UnusableInput, load_package
+from badia.problems import FORMATS, Problem, Refused
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
 
@@ -19,11 +19,11 @@ def _print_problems(problems: list[Problem], fmt: str, stream=sys.stdout) -> Non
 
 
 def cmd_validate(args) -> int:
-    from badia.validate import validate
+    from badia.validate.checks import validate
 
     try:
         if args.state:
-            from badia.incremental import validate_incremental
+            from badia.validate.incremental import validate_incremental
 
             problems, kind = validate_incremental(args.root, args.state)
             print(f"{kind} validation (state in {args.state})", file=sys.stderr)
@@ -37,7 +37,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from badia.build import build
+    from badia.publish.build import build
 
     out = build(args.root, Path(args.out) if args.out else None)
     print(f"built {out}")
@@ -45,13 +45,13 @@ def cmd_build(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from badia.serve import serve
+    from badia.site.serve import serve
 
     return serve(args.root, host=args.host, port=args.port, build_dir=Path(args.build) if args.build else None)
 
 
 def cmd_release(args) -> int:
-    from badia.release import release, sha256_file
+    from badia.publish.release import release, sha256_file
 
     archive = release(args.root, Path(args.out) if args.out else None)
     print(f"released {archive} (sha256 {sha256_file(archive)})")
@@ -59,7 +59,7 @@ def cmd_release(args) -> int:
 
 
 def cmd_docs(args) -> int:
-    from badia.release import write_docs
+    from badia.publish.release import write_docs
 
     out = write_docs(args.root, Path(args.out) if args.out else None)
     print(f"wrote {out / 'data-dictionary.md'} and {out / 'figures'}")
@@ -67,7 +67,7 @@ def cmd_docs(args) -> int:
 
 
 def cmd_add_article(args) -> int:
-    from badia.corpus import register_article
+    from badia.dataset.corpus import register_article
 
     row = register_article(args.root, Path(args.path), args.publisher, args.title, args.date, author=args.author,
                            dateline=args.dateline, url=args.url, language=args.language, article_id=args.id,
@@ -78,8 +78,8 @@ def cmd_add_article(args) -> int:
 
 
 def cmd_assist(args) -> int:
-    from badia.drafts import apply_drafts, draft_to_folder
-    from badia.evaluate import evaluate
+    from badia.curate.drafts import apply_drafts, draft_to_folder
+    from badia.curate.evaluate import evaluate
 
     if args.evaluate is not None:
         for folder in args.evaluate or [args.root]:
@@ -107,7 +107,7 @@ def cmd_assist(args) -> int:
 
 
 def cmd_fix_offsets(args) -> int:
-    from badia.offsets import apply_offset_fixes, plan_offset_fixes
+    from badia.curate.offsets import apply_offset_fixes, plan_offset_fixes
 
     plan = plan_offset_fixes(args.root)
     for fix in plan.fixes:
@@ -134,7 +134,7 @@ def parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check every table, key, span and date; never writes")
     v.add_argument("--format", choices=sorted(FORMATS), default="text", help="text (default), github annotations, markdown summary, json")
-    v.add_argument("--state", type=Path, help="folder of the last valid state: validate only the rows appended since (see badia.incremental)")
+    v.add_argument("--state", type=Path, help="folder of the last valid state: validate only the rows appended since (see badia.validate.incremental)")
     v.set_defaults(func=cmd_validate)
 
     b = sub.add_parser("build", help="validate, then write CSV, Parquet, SQLite and Datasette metadata to build/")
@@ -189,10 +189,10 @@ def internal_error(error: BaseException, command: str) -> Problem:
     it passed through, what went wrong, and what to do (it is a bug in badia, not in the data)."""
     frames = traceback.extract_tb(error.__traceback__)
     package_dir = Path(__file__).resolve().parent
-    ours = [f for f in frames if Path(f.filename).resolve().parent == package_dir] or frames
+    ours = [f for f in frames if Path(f.filename).resolve().is_relative_to(package_dir)] or frames
     frame = ours[-1]
     path = Path(frame.filename).resolve()
-    where = f"src/badia/{path.name}" if path.parent == package_dir else str(path)
+    where = f"src/badia/{path.relative_to(package_dir).as_posix()}" if path.is_relative_to(package_dir) else str(path)
     return Problem(where, f"badia {command} stopped on an unexpected error in {frame.name}(): {type(error).__name__}: {error}",
                    "this is a bug in badia rather than in your data; please open an issue with this message and the file you last changed",
                    line=frame.lineno, code="internal-error")

@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from badia.dates import MONTHS, WEEKDAYS, DateMention, find_dates, resolve_again
-from badia.knowledge import ALWAYS_ARTICLES, ARABIC_ARTICLES, Entity, Knowledge, description_key, normal_tokens, tokenize
+from badia.curate.dates import MONTHS, WEEKDAYS, DateMention, find_dates, resolve_again
+from badia.curate.knowledge import Entity, Knowledge, description_key
+from badia.dataset.names import ALWAYS_ARTICLES, ARABIC_ARTICLES, normal_tokens, tokenize
 
 # ---------------------------------------------------------------- quotation marks
 

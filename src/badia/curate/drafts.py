@@ -4,8 +4,8 @@
 (empty = not yet reviewed, `accept` or `reject`) and `draft_note` last (the assistant's reasoning).
 `dates.csv` beside them lists every date expression found, for reference; it is not a table.
 `apply` appends the accepted rows to data/ (each file replaced atomically, its existing bytes
-kept) and removes the reviewed rows from the drafts; `check_drafts` is what `badia validate`
-reports about drafts still waiting.
+kept) and removes the reviewed rows from the drafts. Reading drafts back and what `badia validate`
+reports about them live in badia.validate.drafts.
 """
 
 from __future__ import annotations
@@ -19,17 +19,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from badia.assist import ArticleDraft, DraftEvent, draft_article, slug
-from badia.corpus import atomic_write, csv_appended, read_seed, stage_file
-from badia.gazetteer import GazetteerUnavailable, open_gazetteer
-from badia.knowledge import Knowledge, load_knowledge, published, read_rows
-from badia.package import Package, inside, load_package
-from badia.report import Problem, Refused
+from badia.curate.assist import ArticleDraft, DraftEvent, draft_article, slug
+from badia.dataset.corpus import atomic_write, csv_appended, read_seed, stage_file
+from badia.curate.gazetteer import GazetteerUnavailable, open_gazetteer
+from badia.curate.knowledge import Knowledge, load_knowledge, published, read_rows
+from badia.dataset.package import Package, inside, load_package
+from badia.problems import Problem, Refused
+from badia.validate.drafts import NOTE, REVIEW, TABLE_ORDER, DraftTable, _review, draft_folder, draft_tables
 
-REVIEW, NOTE = "review", "draft_note"
-REVIEW_VALUES = ("", "accept", "reject")
-# The order in which drafted tables are applied: what others point to comes first.
-TABLE_ORDER = ("actors", "places", "events", "event_actors", "event_sources", "quotes", "quote_exclusions", "mentions", "claims")
 SUMMARY_VERBS = {
     "Air/drone strike": "carried out air strikes", "Shelling/artillery/missile attack": "shelled positions",
     "Remote explosive/landmine/IED": "was hit by an explosive device", "Armed clash": "fought",
@@ -41,10 +38,6 @@ SUMMARY_VERBS = {
 
 class DraftError(Refused):
     """A draft cannot be written or applied; carries the located problems."""
-
-
-def draft_folder(root: Path, article_id: str) -> Path:
-    return Path(root) / "drafts" / article_id
 
 
 # ---------------------------------------------------------------- drafts -> rows
@@ -223,77 +216,7 @@ def draft_to_folder(root: Path | str, article_id: str, gazetteer: bool = False) 
     return folder, {name: len(r) for name, r in rows.items()}
 
 
-# ---------------------------------------------------------------- reading, checking, applying
-
-@dataclasses.dataclass
-class DraftTable:
-    name: str
-    path: str  # relative to the dataset root
-    header: list[str]
-    rows: list[list[str]]
-    lines: list[int]
-
-
-def read_draft_table(package: Package, path: Path, problems: list[Problem]) -> DraftTable | None:
-    """One draft file, read by the same structural checks as a data table, with its header the
-    table's columns between review and draft_note. Windows line endings are accepted here."""
-    from badia.tables import parse_rows, read_text  # pandas and pandera: only reading drafts back needs them
-
-    name = path.stem
-    rel = path.relative_to(package.root).as_posix()
-    resource = package.resource(name)
-    fields = [{"name": REVIEW, "type": "string"}, *resource.fields, {"name": NOTE, "type": "string"}]
-    draft = dataclasses.replace(resource, path=rel, schema={**resource.schema, "fields": fields})
-    found: list[Problem] = []
-    text = read_text(draft, path.read_bytes(), found)
-    parsed = parse_rows(draft, text, found) if text is not None else None
-    problems += [p for p in found if p.code != "csv.line-endings"]
-    if parsed is None:
-        return None
-    return DraftTable(name, rel, draft.field_names, *parsed)
-
-
-def draft_tables(package: Package, folder: Path, problems: list[Problem]) -> list[DraftTable]:
-    tables = []
-    for name in TABLE_ORDER:
-        path = folder / f"{name}.csv"
-        if name in package.resources and path.is_file():
-            table = read_draft_table(package, path, problems)
-            if table is not None:
-                tables.append(table)
-    return tables
-
-
-def _review(table: DraftTable, i: int, problems: list[Problem]) -> str | None:
-    value = table.rows[i][0].strip().lower()
-    if value not in REVIEW_VALUES:
-        problems.append(Problem(table.path, f"review must be empty, 'accept' or 'reject', not {table.rows[i][0]!r}",
-                                "write accept or reject", line=table.lines[i], column=REVIEW, col=1, value=table.rows[i][0], code="draft.review"))
-        return None
-    return value
-
-
-def check_drafts(package: Package) -> list[Problem]:
-    """What `badia validate` says about drafts: rows left unreviewed, and reviewed drafts not applied."""
-    problems: list[Problem] = []
-    drafts = package.root / "drafts"
-    if not drafts.is_dir():
-        return problems
-    for folder in sorted(p for p in drafts.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        tables = draft_tables(package, folder, problems)
-        waiting = 0
-        for table in tables:
-            for i in range(len(table.rows)):
-                review = _review(table, i, problems)
-                if review == "":
-                    waiting += 1
-                    problems.append(Problem(table.path, "draft row left unreviewed", f"set review to accept or reject, then run `badia assist --apply {folder.name}`",
-                                            line=table.lines[i], column=REVIEW, col=1, code="draft.unreviewed"))
-        if tables and not waiting:
-            problems.append(Problem(folder.relative_to(package.root).as_posix(), "reviewed draft not yet applied",
-                                    f"run `badia assist --apply {folder.name}` to add the accepted rows to data/", code="draft.unapplied"))
-    return problems
-
+# ---------------------------------------------------------------- applying
 
 @dataclasses.dataclass
 class Applied:
@@ -309,7 +232,7 @@ def apply_drafts(package: Package, article_id: str) -> Applied:
     import numpy as np  # numpy, pandas and pandera: only applying needs them
     import pandas as pd
 
-    from badia.tables import check_constraints, coerce
+    from badia.dataset.tables import check_constraints, coerce
 
     folder = draft_folder(package.root, article_id)
     rel = folder.relative_to(package.root).as_posix()

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from badia.assist import ArticleDraft, draft_article
-from badia.corpus import find_all, read_seed
-from badia.knowledge import load_knowledge, read_rows
-from badia.package import UnusableInput
-from badia.report import Problem
+from badia.curate.assist import ArticleDraft, draft_article
+from badia.dataset.corpus import find_all, read_seed
+from badia.curate.knowledge import load_knowledge, read_rows
+from badia.dataset.package import UnusableInput
+from badia.problems import Problem
 
 # A curated date expression counts for the dates score when it names a time: tense cues such as
 # 'are advancing' or 'repeatedly' date an event by judgement, not by resolution.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from badia.knowledge import name_key
+from badia.dataset.names import name_key
 
 # Countries of the Badia and its neighbours: a name elsewhere in the world is not proposed.
 REGION = ("SY", "IQ", "JO", "LB", "TR", "IL", "PS", "SA", "IR")

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from badia.corpus import find_all
-from badia.package import load_package
-from badia.report import Problem
-from badia.tables import read_tables
-from badia.validate import check_seeds, span_text_column
+from badia.dataset.corpus import find_all
+from badia.dataset.package import load_package
+from badia.problems import Problem
+from badia.dataset.tables import read_tables
+from badia.validate.checks import check_seeds, span_text_column
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from badia.report import Problem, Refused
+from badia.problems import Problem, Refused
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from badia.report import Problem, Refused
+from badia.problems import Problem, Refused
 
 FIELD_TYPES = ("string", "integer", "number", "date", "boolean")
 DEFAULT_TRUE = ("true", "True", "TRUE", "1")

@@ -23,8 +23,8 @@ import pyarrow.csv as pa_csv
 from pandera.errors import SchemaErrors
 from pandera.io.pandas_io import from_frictionless_schema
 
-from badia.package import DEFAULT_FALSE, DEFAULT_TRUE, Package, Resource
-from badia.report import Problem
+from badia.dataset.package import DEFAULT_FALSE, DEFAULT_TRUE, Package, Resource
+from badia.problems import Problem
 
 MAX_CSV_BYTES = 512 * 1024 * 1024
 INTEGER = re.compile(r"[+-]?[0-9]+")

@@ -25,11 +25,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import sqlite_utils
 
-from badia import facet_counts
-from badia.package import Package, load_package
-from badia.report import Refused
-from badia.tables import Table
-from badia.validate import FORMULA_STARTS, validate
+from badia.site import facet_counts
+from badia.dataset.package import Package, load_package
+from badia.problems import Refused
+from badia.dataset.tables import Table
+from badia.validate.checks import FORMULA_STARTS, validate
 
 SQLITE_TYPE = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "boolean": "INTEGER", "date": "TEXT"}
 FTS_COLUMNS = {"quotes": ["text", "speaker_as_written", "attribution"], "events": ["summary", "note"], "claims": ["text", "subject"]}
@@ -68,8 +68,9 @@ def write_all(package: Package, tables: dict[str, Table], folder: Path) -> None:
         write_csv(table, folder / "csv" / f"{name}.csv")
         write_parquet(table, folder / "parquet" / f"{name}.parquet")
     write_sqlite(package, tables, folder / "badia.db")
-    from badia import figures, site
-    from badia.serve import datasette_metadata
+    from badia.publish import figures
+    from badia.site import views as site
+    from badia.site.serve import datasette_metadata
 
     site.add_to_database(package.root, folder / "badia.db")
     figures.write_figures(tables, folder / "figures")
@@ -258,7 +259,7 @@ def sqlite_rows(table: Table):
 
 
 def write_sqlite(package: Package, tables: dict[str, Table], path: Path) -> None:
-    from badia.serve import DEFAULT_FACETS
+    from badia.site.serve import DEFAULT_FACETS
 
     conn = sqlite3.connect(path)
     try:

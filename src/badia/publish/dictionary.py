@@ -4,10 +4,10 @@ and data-dictionary.md in each release)."""
 
 from __future__ import annotations
 
-from badia.build import cell_strings
-from badia.codes import ACLED_EVENT_TYPES, ACLED_INTER, UCDP_DATE_PREC, UCDP_WHERE_PREC
-from badia.package import Package
-from badia.tables import Table
+from badia.publish.build import cell_strings
+from badia.dataset.codes import ACLED_EVENT_TYPES, ACLED_INTER, UCDP_DATE_PREC, UCDP_WHERE_PREC
+from badia.dataset.package import Package
+from badia.dataset.tables import Table
 
 EXAMPLE_WIDTH = 60
 

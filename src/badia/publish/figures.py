@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 from shapely.geometry import LineString, box
 
-from badia.tables import Table
+from badia.dataset.tables import Table
 
 FIGURES = ("timeline.svg", "map.svg")
 SIDE_COLOURS = {

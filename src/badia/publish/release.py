@@ -28,14 +28,14 @@ import uuid
 import zipfile
 from pathlib import Path
 
-from badia.build import BuildRefused, build
-from badia.dictionary import data_dictionary
-from badia.figures import write_figures
-from badia.package import Package, load_package
-from badia.report import Problem, Refused
-from badia.site import TEXTS_TABLE
-from badia.tables import read_tables
-from badia.validate import validate
+from badia.publish.build import BuildRefused, build
+from badia.publish.dictionary import data_dictionary
+from badia.publish.figures import write_figures
+from badia.dataset.package import Package, load_package
+from badia.problems import Problem, Refused
+from badia.site.views import TEXTS_TABLE
+from badia.dataset.tables import read_tables
+from badia.validate.checks import validate
 
 SEMVER = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?")
 ENTRY_HEADING = re.compile(r"^## \[(?P<version>[^\]]+)\] - (?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[ \t]*$", re.M)

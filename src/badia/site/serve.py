@@ -6,9 +6,9 @@ import os
 import sys
 from pathlib import Path
 
-from badia import facet_counts
-from badia.package import Package
-from badia.site import PLUGINS_DIR, TEMPLATES_DIR, add_metadata
+from badia.site import facet_counts
+from badia.dataset.package import Package
+from badia.site.views import PLUGINS_DIR, TEMPLATES_DIR, add_metadata
 
 DEFAULT_FACETS = {
     "events": ["event_type", "sub_event_type", "date_precision", "place_id"],

@@ -19,14 +19,14 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from badia import facet_counts
-from badia.codes import ACLED_GEO_PRECISION, ACLED_INTER, ACLED_TIME_PRECISION
-from badia.corpus import read_seed
-from badia.package import Package
+from badia.site import facet_counts
+from badia.dataset.codes import ACLED_GEO_PRECISION, ACLED_INTER, ACLED_TIME_PRECISION
+from badia.dataset.corpus import read_seed
+from badia.dataset.package import Package
 
 DATABASE = "badia"
 TEXTS_TABLE = "article_texts"
-PLUGINS_DIR = Path(__file__).with_name("datasette_plugins")
+PLUGINS_DIR = Path(__file__).with_name("plugins")
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
 TILE_LAYER = "/-/tiles/basemap/{z}/{x}/{y}.png"
@@ -245,7 +245,7 @@ FROM events_flat WHERE latitude IS NOT NULL AND longitude IS NOT NULL""",
 )
 
 VIEWS = [EVENTS_FLAT, QUOTES_WITH_SPEAKERS, EVENT_REPORTS, EVENTS_MAP]
-FACETS = {view.name: view.facets for view in VIEWS}  # their counts are stored (badia.facet_counts)
+FACETS = {view.name: view.facets for view in VIEWS}  # their counts are stored (badia.site.facet_counts)
 MAP_TABLES = {"places": ("latitude", "longitude"), "events_flat": ("latitude", "longitude"), "events_map": ("latitude", "longitude")}
 
 CANNED_QUERIES = {

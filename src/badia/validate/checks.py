@@ -18,12 +18,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from badia.codes import ACLED_EVENT_TYPES, EVENT_TYPE_OF, UCDP_DATE_PREC, UCDP_DATE_PREC_MAX_DAYS
-from badia.corpus import decode_seed, find_all, sha256_bytes
-from badia.drafts import check_drafts
-from badia.package import Package, inside, load_package
-from badia.report import Problem
-from badia.tables import Table, read_tables
+from badia.dataset.codes import ACLED_EVENT_TYPES, EVENT_TYPE_OF, UCDP_DATE_PREC, UCDP_DATE_PREC_MAX_DAYS
+from badia.dataset.corpus import decode_seed, find_all, sha256_bytes
+from badia.validate.drafts import check_drafts
+from badia.dataset.package import Package, inside, load_package
+from badia.problems import Problem
+from badia.dataset.tables import Table, read_tables
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 # Columns whose values are verbatim spans of a seed: they may start with any character.

@@ -40,10 +40,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from badia import validate as checks
-from badia.package import Package, Resource, load_package
-from badia.report import Problem
-from badia.tables import Table, read_table, table_from_bytes
+from badia.validate import checks
+from badia.dataset.package import Package, Resource, load_package
+from badia.problems import Problem
+from badia.dataset.tables import Table, read_table, table_from_bytes
 
 STATE_VERSION = 2
 FULL_TABLES = ("articles", "actors")

@@ -9,8 +9,8 @@ from datasette.utils import tilde_encode
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
-from badia import site
-from badia.site import DATABASE, TEXTS_TABLE, Span, highlight_html
+from badia.site import views as site
+from badia.site.views import DATABASE, TEXTS_TABLE, Span, highlight_html
 
 SPAN_QUERIES = {
     "evidence": ("event_sources", """SELECT es.event_id, es.article_id, es.char_start, es.char_end, e.summary

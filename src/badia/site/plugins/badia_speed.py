@@ -2,7 +2,7 @@
 
 Column and date facets give what Datasette's own ColumnFacet and DateFacet give
 (tests/test_facet_counts.py compares them), counted in less time:
-- read from the counts that `badia build` stored (badia.facet_counts) when a request's rows are a
+- read from the counts that `badia build` stored (badia.site.facet_counts) when a request's rows are a
   whole table, or a table filtered on one facet column;
 - otherwise (a search, several filters, ...) counted by one query for all the page's facets,
   which finds and reads the matching rows once, instead of one query per facet, each of which
@@ -20,7 +20,7 @@ from datasette.facets import ColumnFacet, DateFacet
 from datasette.tracer import trace
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 
-from badia import facet_counts
+from badia.site import facet_counts
 
 
 @hookimpl(wrapper=True)

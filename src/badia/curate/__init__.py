@@ -1,0 +1,1 @@
+"""Curation: the assistant that drafts rows from an article, applying drafts, evaluation, offset repair."""

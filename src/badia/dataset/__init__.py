@@ -1,0 +1,1 @@
+"""The dataset itself: the Data Package and its schemas, the codes it uses, the seed corpus, reading tables."""

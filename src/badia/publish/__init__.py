@@ -1,0 +1,1 @@
+"""Publishing: the build (CSV, Parquet, SQLite), figures, the data dictionary and releases."""

@@ -1,0 +1,1 @@
+"""Validation: every check of the curated tables, the seeds and pending drafts, full or incremental."""
