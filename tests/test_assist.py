@@ -331,6 +331,10 @@ def test_assist_drafts_validate_refuses_them_and_apply_appends_the_accepted_rows
 
     result = run_badia("validate", root=dataset)
     assert result.returncode == 1
+    summary = [line for line in result.stdout.splitlines() if line.startswith("drafts/")]
+    assert len(summary) == 1 and summary[0].startswith(f"drafts/{article_id}: ") and "left to review" in summary[0], result.stdout
+    assert f"badia review {article_id}" in summary[0]
+    result = run_badia("validate", "--drafts", root=dataset)
     assert f"drafts/{article_id}/quotes.csv:2:1: column 'review': draft row left unreviewed" in result.stdout
 
     again = run_badia("assist", article_id, root=dataset)
@@ -378,7 +382,7 @@ def test_incremental_validation_refuses_unreviewed_drafts_too(dataset, tmp_path)
     assert run_badia("assist", article_id, root=dataset).returncode == 0
     problems, kind = validate_incremental(dataset, state)
     assert kind == "incremental"
-    assert f"drafts/{article_id}/quotes.csv" in {p.path for p in problems if p.message == "draft row left unreviewed"}
+    assert [p.path for p in problems if p.code == "draft.pending"] == [f"drafts/{article_id}"]
 
 
 def test_apply_refuses_a_wrong_accepted_row_and_writes_nothing(dataset):

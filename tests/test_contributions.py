@@ -495,8 +495,8 @@ def write_draft(root: Path, reviews: list[str]) -> tuple[str, list[int]]:
 
 
 def draft_unreviewed(root):
-    path, lines = write_draft(root, ["accept", ""])
-    return Where(path, lines[1], 1)
+    path, _ = write_draft(root, ["accept", ""])
+    return Where(str(Path(path).parent))
 
 
 def draft_review_misspelt(root):
@@ -626,7 +626,7 @@ CASES = [
     Case("event-no-source", "an event without a source", event_without_source, "has no source"),
     Case("event-no-actor", "an event without an actor", event_without_actor, "has no actor"),
     Case("mention-kind", "a mention of an actor that also names a place", mention_of_both_kinds, "needs actor_id and no place_id"),
-    Case("draft-unreviewed", "a draft row left unreviewed", draft_unreviewed, "draft row left unreviewed"),
+    Case("draft-unreviewed", "a draft row left unreviewed", draft_unreviewed, "1 draft row(s) left to review (quotes 1)"),
     Case("draft-review-value", "a draft review other than accept/reject", draft_review_misspelt, "review must be empty, 'accept' or 'reject'"),
     Case("draft-not-applied", "a reviewed draft not applied to data/", draft_not_applied, "reviewed draft not yet applied"),
     Case("formula-injection", "a free-text cell starting with = + - @", formula_in_free_text, "spreadsheets run as a formula"),

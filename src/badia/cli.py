@@ -28,7 +28,7 @@ def cmd_validate(args) -> int:
             problems, kind = validate_incremental(args.root, args.state)
             print(f"{kind} validation (state in {args.state})", file=sys.stderr)
         else:
-            problems = validate(args.root)
+            problems = validate(args.root, drafts=args.drafts)
     except UnusableInput as e:
         _print_problems(e.problems, args.format)
         return EXIT_UNUSABLE
@@ -78,7 +78,6 @@ def cmd_add_article(args) -> int:
 
 
 def cmd_assist(args) -> int:
-    from badia.curate.drafts import apply_drafts, draft_to_folder
     from badia.curate.evaluate import evaluate
 
     if args.evaluate is not None:
@@ -91,19 +90,67 @@ def cmd_assist(args) -> int:
             if args.verbose:
                 print("\n".join(f"  {kind}: {miss}" for kind, score in result.scores.items() for miss in score.misses))
         return EXIT_VALID
+    if args.link:
+        return _assist_link(args)
     if not args.article_id:
         print("badia assist: name the article (badia assist ARTICLE_ID), or use --evaluate", file=sys.stderr)
         return EXIT_UNUSABLE
     if args.apply:
+        from badia.curate.apply import apply_drafts
+
         done = apply_drafts(load_package(args.root), args.article_id)
         added = ", ".join(f"{n} {table}" for table, n in done.added.items()) or "no rows"
-        print(f"applied drafts/{args.article_id}: added {added}; {done.rejected} rejected; "
+        print(f"applied drafts/{args.article_id}: added {added}; {done.rejected} rejected; {done.linked} dropped by confirmed links; "
               + ("draft folder removed" if done.folder_removed else f"{done.waiting} row(s) still to review"))
+        print(f"undo it with: badia assist --undo {args.article_id}")
         return EXIT_VALID
+    if args.undo:
+        from badia.curate.apply import undo
+
+        done = undo(load_package(args.root), args.article_id)
+        print(f"undid the apply of {args.article_id} made at {done.applied_at}: restored {', '.join(done.restored)}")
+        return EXIT_VALID
+    if args.accept or args.reject:
+        from badia.curate.decide import decide_many
+
+        value, which = ("accept", args.accept) if args.accept else ("reject", args.reject)
+        n = decide_many(args.root, args.article_id, value, which, args.threshold)
+        print(f"drafts/{args.article_id}: {value}ed {n} row(s) ({which}{'' if which == 'all' else f', threshold {args.threshold}'})")
+        return EXIT_VALID
+    if args.add:
+        from badia.curate.decide import add_quote
+
+        if not args.quote:
+            print("badia assist --add: give the exact words with --quote \"...\"", file=sys.stderr)
+            return EXIT_UNUSABLE
+        quote_id = add_quote(load_package(args.root), args.article_id, args.quote, args.at, args.speaker or "", args.kind)
+        print(f"drafts/{args.article_id}/quotes.csv: added {quote_id} (accepted)" + ("" if args.speaker else "; speaker unknown: set it in review"))
+        return EXIT_VALID
+    from badia.curate.drafts import draft_to_folder
+
     folder, counts = draft_to_folder(args.root, args.article_id, gazetteer=args.gazetteer)
     print(f"drafted {folder}: " + ", ".join(f"{n} {table}" for table, n in counts.items()))
-    print(f"review: set the 'review' column of each row to accept or reject, then run badia assist --apply {args.article_id}")
+    print(f"review: badia review {args.article_id} (in the browser), or set the 'review' column of each row to accept or reject; then badia assist --apply {args.article_id}")
     return EXIT_VALID
+
+
+def _assist_link(args) -> int:
+    from badia.curate.decide import find_draft_event, link
+
+    draft_event_id, event_id = args.link
+    article_id = args.article_id or find_draft_event(args.root, draft_event_id)
+    accepted = link(load_package(args.root), article_id, draft_event_id, None if event_id == "new" else event_id)
+    if event_id == "new":
+        print(f"drafts/{article_id}/links.csv: {draft_event_id} is a new event (its suggested links refused)")
+    else:
+        print(f"drafts/{article_id}/links.csv: {draft_event_id} confirmed as {event_id}; {accepted} evidence row(s) accepted as its reports")
+    return EXIT_VALID
+
+
+def cmd_review(args) -> int:
+    from badia.curate.review.server import review
+
+    return review(args.root, args.article_id, host=args.host, port=args.port, allow_remote=args.allow_remote)
 
 
 def cmd_fix_offsets(args) -> int:
@@ -134,6 +181,7 @@ def parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check every table, key, span and date; never writes")
     v.add_argument("--format", choices=sorted(FORMATS), default="text", help="text (default), github annotations, markdown summary, json")
+    v.add_argument("--drafts", action="store_true", help="list every draft row left to review (default: one line per article)")
     v.add_argument("--state", type=Path, help="folder of the last valid state: validate only the rows appended since (see badia.validate.incremental)")
     v.set_defaults(func=cmd_validate)
 
@@ -173,14 +221,31 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--id", help="article id (default: the next number and the text's sha256 prefix, e.g. 005_1a2b...)")
     a.set_defaults(func=cmd_add_article)
 
-    x = sub.add_parser("assist", help="draft an article's rows for review, apply reviewed drafts, or measure the drafts")
-    x.add_argument("article_id", nargs="?", help="the article to draft (or, with --apply, whose drafts to apply)")
+    x = sub.add_parser("assist", help="draft an article's rows for review, decide, apply or undo them, or measure the drafts")
+    x.add_argument("article_id", nargs="?", help="the article to draft (or whose drafts to decide, apply or undo)")
     mode = x.add_mutually_exclusive_group()
-    mode.add_argument("--apply", action="store_true", help="append the accepted rows of drafts/ARTICLE_ID/ to data/")
+    mode.add_argument("--apply", action="store_true", help="append the accepted rows of drafts/ARTICLE_ID/ to data/, if the dataset stays valid")
+    mode.add_argument("--undo", action="store_true", help="restore data/ and drafts/ARTICLE_ID/ as they were before its last --apply")
+    mode.add_argument("--accept", choices=("confident", "all"), help="accept every undecided row: at or above the threshold, or all")
+    mode.add_argument("--reject", choices=("unconfident", "all"), help="reject every undecided row: below the threshold (or without a confidence), or all")
+    mode.add_argument("--link", nargs=2, metavar=("DRAFT_EVENT_ID", "EVENT_ID"), help="the drafted event is the known EVENT_ID (or 'new': refuse its suggested links)")
+    mode.add_argument("--add", action="store_true", help="add a span the assistant missed (with --quote)")
     mode.add_argument("--evaluate", nargs="*", metavar="DATASET", help="draft every curated article of each DATASET folder (default: the dataset) and print precision and recall per kind")
+    x.add_argument("--threshold", type=float, default=0.8, help="with --accept/--reject: the confidence threshold (default 0.8)")
+    x.add_argument("--quote", help="with --add: the quotation's exact words; refused if absent or ambiguous")
+    x.add_argument("--at", type=int, help="with --add: the char_start of the occurrence meant, when the words occur more than once")
+    x.add_argument("--speaker", help="with --add: the speaker's actor_id")
+    x.add_argument("--kind", choices=("direct", "partial", "term"), default="partial", help="with --add: the quotation's kind (default partial)")
     x.add_argument("--gazetteer", action="store_true", help="look unknown places up in the offline GeoNames gazetteer (needs the 'gazetteer' extra)")
     x.add_argument("--verbose", action="store_true", help="with --evaluate: list every miss")
     x.set_defaults(func=cmd_assist)
+
+    w = sub.add_parser("review", help="review an article's drafts in the browser (serves on 127.0.0.1; writes only drafts/ARTICLE_ID/)")
+    w.add_argument("article_id", help="the article whose drafts to review")
+    w.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    w.add_argument("--port", type=int, default=8002)
+    w.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host (anyone who can reach it and has the page can write the drafts)")
+    w.set_defaults(func=cmd_review)
     return p
 
 

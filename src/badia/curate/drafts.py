@@ -3,16 +3,13 @@
 `drafts/<article_id>/<table>.csv` has the table's columns in the table's order, with `review` first
 (empty = not yet reviewed, `accept` or `reject`) and `draft_note` last (the assistant's reasoning).
 `dates.csv` beside them lists every date expression found, for reference; it is not a table.
-`apply` appends the accepted rows to data/ (each file replaced atomically, its existing bytes
-kept) and removes the reviewed rows from the drafts. Reading drafts back and what `badia validate`
-reports about them live in badia.validate.drafts.
+Applying them to data/ (checked first, undoable) is badia.curate.apply; reading drafts back and
+what `badia validate` reports about them live in badia.validate.drafts.
 """
 
 from __future__ import annotations
 
 import csv
-import dataclasses
-import io
 import os
 import re
 import shutil
@@ -20,12 +17,12 @@ import tempfile
 from pathlib import Path
 
 from badia.curate.assist import ArticleDraft, DraftEvent, draft_article, slug
-from badia.dataset.corpus import atomic_write, csv_appended, read_seed, stage_file
+from badia.dataset.corpus import read_seed
 from badia.curate.gazetteer import GazetteerUnavailable, open_gazetteer
 from badia.curate.knowledge import Knowledge, load_knowledge, published, read_rows
 from badia.dataset.package import Package, inside, load_package
 from badia.problems import Problem, Refused
-from badia.validate.drafts import NOTE, REVIEW, TABLE_ORDER, DraftTable, _review, draft_folder, draft_tables
+from badia.validate.drafts import NOTE, REVIEW, TABLE_ORDER, draft_folder
 
 SUMMARY_VERBS = {
     "Air/drone strike": "carried out air strikes", "Shelling/artillery/missile attack": "shelled positions",
@@ -214,123 +211,3 @@ def draft_to_folder(root: Path | str, article_id: str, gazetteer: bool = False) 
     rows = draft_rows(draft, package.root, k, index)
     folder = write_drafts(package, article_id, rows)
     return folder, {name: len(r) for name, r in rows.items()}
-
-
-# ---------------------------------------------------------------- applying
-
-@dataclasses.dataclass
-class Applied:
-    added: dict[str, int]
-    rejected: int
-    waiting: int
-    folder_removed: bool
-
-
-def apply_drafts(package: Package, article_id: str) -> Applied:
-    """Append the accepted rows of drafts/<article_id>/ to data/, after checking them against the
-    tables' schemas and primary keys; nothing is written if any accepted row is wrong."""
-    import numpy as np  # numpy, pandas and pandera: only applying needs them
-    import pandas as pd
-
-    from badia.dataset.tables import check_constraints, coerce
-
-    folder = draft_folder(package.root, article_id)
-    rel = folder.relative_to(package.root).as_posix()
-    if not folder.is_dir():
-        raise DraftError([Problem(rel, "no draft for this article", f"draft it first with `badia assist {article_id}`", code="draft.missing")])
-    problems: list[Problem] = []
-    tables = draft_tables(package, folder, problems)
-    accepted: dict[str, list[list[str]]] = {}
-    keep: dict[str, list[list[str]]] = {}
-    rejected = 0
-    for table in tables:
-        resource = package.resource(table.name)
-        rows, lines = [], []
-        keep[table.name] = []
-        for i, row in enumerate(table.rows):
-            review = _review(table, i, problems)
-            if review == "accept":
-                rows.append(row[1:-1])
-                lines.append(table.lines[i])
-            elif review == "reject":
-                rejected += 1
-            else:
-                keep[table.name].append(row)
-        if rows:
-            draft_resource = dataclasses.replace(resource, path=table.path)
-            found: list[Problem] = []
-            raw = pd.DataFrame(rows, columns=resource.field_names, dtype=object)
-            checked = coerce(draft_resource, raw, np.asarray(lines, dtype=np.int64), found)
-            check_constraints(checked, found)
-            problems += [dataclasses.replace(p, col=p.col + 1 if p.col else p.col) for p in found]
-            _check_keys(package, table, resource, rows, lines, problems)
-            accepted[table.name] = rows
-    for table in tables:
-        if table.name in accepted:
-            _check_references(package, table, accepted, problems)
-    if problems:
-        raise DraftError(problems)
-    # Every data file is written beside itself first; only then are they renamed into place, so a
-    # failure while writing leaves data/ as it was.
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for name, rows in accepted.items():
-            path = package.root / package.resource(name).path
-            staged.append((stage_file(path, csv_appended(path, rows)), path))
-    except BaseException:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-        raise
-    for tmp, path in staged:
-        os.replace(tmp, path)
-    waiting = sum(len(rows) for rows in keep.values())
-    if waiting:
-        for table in tables:
-            _rewrite(package.root / table.path, table.header, keep[table.name])
-    else:
-        shutil.rmtree(folder)
-    return Applied({name: len(rows) for name, rows in accepted.items()}, rejected, waiting, not waiting)
-
-
-def _check_keys(package: Package, table: DraftTable, resource, rows: list[list[str]], lines: list[int], problems: list[Problem]) -> None:
-    key = resource.primary_key
-    if not key:
-        return
-    names = resource.field_names
-    positions = [names.index(k) for k in key]
-    existing = {tuple(r[k] for k in key) for r in read_rows(package.root / resource.path)}
-    seen: set[tuple] = set()
-    for row, line in zip(rows, lines):
-        value = tuple(row[p] for p in positions)
-        if value in existing or value in seen:
-            problems.append(Problem(table.path, f"{'/'.join(key)} {'/'.join(value)!r} is already in {resource.path}" if value in existing else f"{'/'.join(key)} {'/'.join(value)!r} is accepted twice",
-                                    "give the row a new id, or reject it if it is the same as the existing row", line=line,
-                                    column=key[0], col=positions[0] + 2, value="/".join(value), code="draft.duplicate"))
-        seen.add(value)
-
-
-def _check_references(package: Package, table: DraftTable, accepted: dict[str, list[list[str]]], problems: list[Problem]) -> None:
-    """Accepted rows may point only at rows in data/ or accepted in the same draft."""
-    resource = package.resource(table.name)
-    names = resource.field_names
-    accepted_lines = [line for row, line in zip(table.rows, table.lines) if row[0].strip().lower() == "accept"]
-    for fk in resource.foreign_keys:
-        field_name, ref = fk["fields"][0] if isinstance(fk["fields"], list) else fk["fields"], fk["reference"]
-        target = package.resource(ref["resource"]) if ref.get("resource") else resource
-        ref_field = ref["fields"][0] if isinstance(ref["fields"], list) else ref["fields"]
-        known = {r[ref_field] for r in read_rows(package.root / target.path)}
-        known |= {row[target.field_names.index(ref_field)] for row in accepted.get(target.name, [])}
-        position = names.index(field_name)
-        for row, line in zip(accepted[table.name], accepted_lines):
-            if row[position] and row[position] not in known:
-                problems.append(Problem(table.path, f"refers to {ref_field} {row[position]!r}, which is neither in {target.path} nor accepted in this draft",
-                                        f"accept the row that adds it, or point {field_name} at an existing {ref_field}", line=line,
-                                        column=field_name, col=position + 2, value=row[position], code="draft.reference"))
-
-
-def _rewrite(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    atomic_write(path, out.getvalue().encode("utf-8"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -401,12 +402,17 @@ def table_from_bytes(resource: Resource, data: bytes, problems: list[Problem]) -
     return table
 
 
-def read_tables(package: Package, problems: list[Problem]) -> dict[str, Table]:
+def read_tables(package: Package, problems: list[Problem], replaced: Mapping[str, bytes] | None = None) -> dict[str, Table]:
     """Every table, read two at a time, largest first: reading, pyarrow's parser and numpy let go
     of the GIL, so the second core takes a share (1M events: 13 s -> 8.3 s, +120 MB). Problems
-    come in the order of the resources, as if read one after the other."""
+    come in the order of the resources, as if read one after the other. A file named in
+    `replaced` (path relative to the root -> bytes) is read from those bytes instead."""
+    replaced = replaced or {}
+
     def read(resource: Resource) -> tuple[Table | None, list[Problem]]:
         found: list[Problem] = []
+        if resource.path in replaced:
+            return table_from_bytes(resource, replaced[resource.path], found), found
         return read_table(package, resource, found), found
 
     def size(resource: Resource) -> int:

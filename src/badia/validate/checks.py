@@ -31,19 +31,23 @@ SPAN_TEXT_COLUMNS = ("text", "evidence")
 NEAR_BORDER_DEGREES = 0.1  # ~10 km: Natural Earth's 10m borders and gazetteer points disagree by this much
 
 
-def validate(root: Path | str, keep: dict[str, Table] | None = None) -> list[Problem]:
+def validate(root: Path | str, keep: dict[str, Table] | None = None, replaced: Mapping[str, bytes] | None = None,
+             drafts: bool | None = False) -> list[Problem]:
     """All problems in the dataset at `root`; raises UnusableInput when it cannot be read at all.
-    The tables read are added to `keep` when given (incremental validation saves their keys)."""
+    The tables read are added to `keep` when given (incremental validation saves their keys).
+    `replaced` maps data files (paths relative to the root) to the bytes to check instead of the
+    file's: `badia assist --apply` checks the dataset it would write before writing it. `drafts`:
+    False summarises pending drafts (one problem per article), True lists every row, None skips them."""
     package = load_package(root)
     problems: list[Problem] = []
-    tables = read_tables(package, problems)
+    tables = read_tables(package, problems, replaced)
     if keep is not None:
         keep.update(tables)
-    check_tables(package, tables, problems)
+    check_tables(package, tables, problems, drafts)
     return sorted(problems, key=lambda p: (p.path, p.line or 0, p.col or 0))
 
 
-def check_tables(package: Package, tables: dict[str, Table], problems: list[Problem]) -> None:
+def check_tables(package: Package, tables: dict[str, Table], problems: list[Problem], drafts: bool | None = False) -> None:
     """The checks beyond each table's own schema, on the tables that could be read. The seeds are
     read and hashed (which let go of the GIL) while the key checks run; problems still come in
     the order of the checks."""
@@ -60,7 +64,8 @@ def check_tables(package: Package, tables: dict[str, Table], problems: list[Prob
     check_places(tables, problems)
     check_actors(tables, problems)
     check_mentions(tables, problems)
-    problems.extend(check_drafts(package))
+    if drafts is not None:
+        problems.extend(check_drafts(package, rows=drafts))
 
 
 def _col(table: Table, name: str) -> int:
