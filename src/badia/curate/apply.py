@@ -149,6 +149,14 @@ def check_would_be(package: Package, accepted: dict[str, _Accepted]) -> list[Pro
     return found
 
 
+def apply_problems(package: Package, article_id: str) -> list[Problem]:
+    """What `apply_drafts` would refuse with now (the review page shows them before applying)."""
+    folder = draft_folder(package.root, article_id)
+    problems: list[Problem] = []
+    accepted = _judge(package, folder, problems)[0]
+    return problems or check_would_be(package, accepted)
+
+
 def apply_drafts(package: Package, article_id: str) -> Applied:
     """Append the accepted rows of drafts/<article_id>/ to data/ if the would-be dataset passes
     validation; nothing is written otherwise. The reviewed rows leave the drafts; the folder goes
@@ -159,9 +167,7 @@ def apply_drafts(package: Package, article_id: str) -> Applied:
         raise DraftError([Problem(rel, "no draft for this article", f"draft it first with `badia assist {article_id}`", code="draft.missing")])
     problems: list[Problem] = []
     accepted, keep, rejected, linked, kept_links = _judge(package, folder, problems)
-    if problems:
-        raise DraftError(problems)
-    problems = check_would_be(package, accepted)
+    problems = problems or check_would_be(package, accepted)
     if problems:
         raise DraftError(problems)
     replaced, _ = _would_be(package, accepted)

@@ -33,6 +33,7 @@ class DraftFile:
     path: Path
     header: list[str]
     rows: list[list[str]]
+    lines: list[int] = dataclasses.field(default_factory=list)  # each row's first line in the file, as read
 
     def col(self, name: str) -> int:
         return self.header.index(name)
@@ -55,10 +56,15 @@ def _folder(root: Path, article_id: str) -> Path:
 
 def read_file(path: Path) -> DraftFile:
     with path.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.reader(fh))
+        reader = csv.reader(fh)
+        rows, lines, start = [], [], 1
+        for record in reader:
+            rows.append(record)
+            lines.append(start)
+            start = reader.line_num + 1
     if not rows:
-        raise DraftError([Problem(path.as_posix(), "empty draft file", "restore it or draft the article again", code="draft.empty")])
-    return DraftFile(path, rows[0], rows[1:])
+        raise DraftError([Problem(path.name, "empty draft file", "restore it or draft the article again", code="draft.empty")])
+    return DraftFile(path, rows[0], rows[1:], lines[1:])
 
 
 def draft_files(root: Path, article_id: str) -> dict[str, DraftFile]:

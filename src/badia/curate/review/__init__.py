@@ -1,0 +1,1 @@
+"""The review page of `badia review ARTICLE_ID`: see server.py."""
