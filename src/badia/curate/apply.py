@@ -28,8 +28,8 @@ from badia.dataset.corpus import ID_PATTERN, atomic_write, stage_file
 from badia.dataset.package import Package
 from badia.problems import Problem
 from badia.validate.checks import validate
-from badia.validate.drafts import (LINK_COLUMNS, LINKS, REVIEW, DraftTable, Link, _review, draft_folder, draft_tables,
-                                   read_links, undecided_links)
+from badia.validate.drafts import (LINK_COLUMNS, LINKS, DraftTable, Link, _confidence, _review, draft_folder, draft_tables, read_links,
+                                   undecided_links)
 
 UNDO_DIR = ".undo"
 JOURNAL = "journal.json"
@@ -84,6 +84,7 @@ def _judge(package: Package, folder: Path, problems: list[Problem]) -> tuple[dic
         position = {name: table.header.index(name) for name in fields}
         keep[table.name] = []
         for i, row in enumerate(table.rows):
+            _confidence(table, i, problems)
             review = _review(table, i, problems)
             event_id = row[position["event_id"]] if "event_id" in position else ""
             if table.name in EVENT_OWN_TABLES and event_id in confirmed:

@@ -19,9 +19,8 @@ from badia.curate.knowledge import read_rows
 from badia.dataset.corpus import ID_PATTERN, atomic_write, find_all, read_seed
 from badia.dataset.package import Package, inside
 from badia.problems import Problem
-from badia.validate.drafts import LINK_COLUMNS, LINKS, NOTE, REVIEW, TABLE_ORDER, draft_folder
+from badia.validate.drafts import CONFIDENCE, LEADING, LINK_COLUMNS, LINKS, NOTE, REVIEW, TABLE_ORDER, draft_folder
 
-CONFIDENCE = "confidence"
 DEFAULT_THRESHOLD = 0.8
 CONTEXT = 30  # characters shown either side of an ambiguous span's candidates
 
@@ -221,8 +220,7 @@ def add_row(package: Package, article_id: str, table: str, values: dict[str, str
     if path.is_file():
         file = read_file(path)
     else:
-        with_confidence = any(CONFIDENCE in read_file(p).header for p in folder.glob("*.csv") if p.stem in TABLE_ORDER)
-        file = DraftFile(path, [REVIEW, *([CONFIDENCE] if with_confidence else []), *fields, NOTE], [])
+        file = DraftFile(path, [*LEADING, *fields, NOTE], [])
     key = {"quotes": ("quote_id", "q", 2), "mentions": ("mention_id", "m", 4)}.get(table)
     if key and not values.get(key[0]):
         ids = _Ids(package.root, article_id)

@@ -8,12 +8,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from badia.curate.decide import CONFIDENCE, DraftFile, confidence, draft_files, read_link_file, seed_text
+from badia.curate.decide import DraftFile, confidence, draft_files, read_link_file, seed_text
 from badia.curate.knowledge import read_rows
 from badia.dataset.names import name_key
 from badia.dataset.package import Package
 from badia.problems import Problem
-from badia.validate.drafts import NOTE, REVIEW, draft_folder
+from badia.validate.drafts import CONFIDENCE, NOTE, REVIEW, draft_folder
 
 # The kind of span a table's rows mark in the text (as on the site's article pages).
 SPAN_KIND = {"quotes": "quote", "mentions": "mention", "event_sources": "evidence", "quote_exclusions": "excluded", "claims": "claim"}
