@@ -249,14 +249,14 @@ def test_accept_confident_uses_the_confidence_column_and_leaves_the_rest(drafted
     for i, row in enumerate(rows[1:]):
         row[0], row[c] = "", ("0.95" if i % 2 == 0 else "0.30")
     write_csv(path, rows)
-    sure = sum(1 for row in rows[1:] if float(row[c]) >= 0.8)
-    result = run_badia("assist", "--accept", "confident", ARTICLE, root=drafted)
+    sure = sum(1 for row in rows[1:] if float(row[c]) >= 0.5)
+    result = run_badia("assist", "--accept", "confident", "--threshold", "0.5", ARTICLE, root=drafted)
     assert result.returncode == 0, result.stderr
     after = read_csv(path)
-    assert [r[0] for r in after[1:]] == ["accept" if float(r[c]) >= 0.8 else "" for r in after[1:]]
+    assert [r[0] for r in after[1:]] == ["accept" if float(r[c]) >= 0.5 else "" for r in after[1:]]
     assert f"accepted {sure} row(s)" in result.stdout
-    assert run_badia("assist", "--reject", "unconfident", ARTICLE, root=drafted).returncode == 0
-    assert [r[0] for r in read_csv(path)[1:]] == ["accept" if float(r[c]) >= 0.8 else "reject" for r in after[1:]]
+    assert run_badia("assist", "--reject", "unconfident", "--threshold", "0.5", ARTICLE, root=drafted).returncode == 0
+    assert [r[0] for r in read_csv(path)[1:]] == ["accept" if float(r[c]) >= 0.5 else "reject" for r in after[1:]]
 
 
 def test_add_finds_a_missed_quotation_and_refuses_absent_or_ambiguous_words(drafted: Path):

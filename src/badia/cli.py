@@ -231,7 +231,7 @@ def parser() -> argparse.ArgumentParser:
     mode.add_argument("--link", nargs=2, metavar=("DRAFT_EVENT_ID", "EVENT_ID"), help="the drafted event is the known EVENT_ID (or 'new': refuse its suggested links)")
     mode.add_argument("--add", action="store_true", help="add a span the assistant missed (with --quote)")
     mode.add_argument("--evaluate", nargs="*", metavar="DATASET", help="draft every curated article of each DATASET folder (default: the dataset) and print precision and recall per kind")
-    x.add_argument("--threshold", type=float, default=0.8, help="with --accept/--reject: the confidence threshold (default 0.8)")
+    x.add_argument("--threshold", type=float, default=0.9, help="with --accept/--reject: the confidence threshold (default 0.9)")
     x.add_argument("--quote", help="with --add: the quotation's exact words; refused if absent or ambiguous")
     x.add_argument("--at", type=int, help="with --add: the char_start of the occurrence meant, when the words occur more than once")
     x.add_argument("--speaker", help="with --add: the speaker's actor_id")

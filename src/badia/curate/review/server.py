@@ -127,7 +127,7 @@ class ReviewPlugin:
         from datasette.utils.asgi import Response
 
         self._check(request)
-        html = await datasette.render_template("badia_review.html", {"article_id": self.article_id, "token": self.token}, request=request)
+        html = await datasette.render_template("badia_review.html", {"article_id": self.article_id, "token": self.token, "threshold": decide.DEFAULT_THRESHOLD}, request=request)
         return Response.html(html, headers=SECURITY_HEADERS)
 
     async def static(self, request):
@@ -138,19 +138,17 @@ class ReviewPlugin:
 
     async def state(self, request):
         self._check(request)
-        try:
-            return _json(review_state(self._package(), self.article_id))
-        except DraftError as refused:  # applied whole: the draft folder is gone
-            return _json({"error": "; ".join(p.sentence() for p in refused.problems)}, 404)
+        if not (self.root / "drafts" / self.article_id).is_dir():  # applied whole: the draft is done
+            return _json({"done": True})
+        return _json(review_state(self._package(), self.article_id))
 
     async def problems(self, request):
         self._check(request)
         package = self._package()
-        try:
-            found = await asyncio.to_thread(_problems_or_refusal, package, self.article_id)
-            return _json({"problems": problem_rows(package, self.article_id, found)})
-        except DraftError as refused:
-            return _json({"error": "; ".join(p.sentence() for p in refused.problems)}, 404)
+        if not (self.root / "drafts" / self.article_id).is_dir():
+            return _json({"problems": []})
+        found = await asyncio.to_thread(_problems_or_refusal, package, self.article_id)
+        return _json({"problems": problem_rows(package, self.article_id, found)})
 
     async def registry(self, request):
         self._check(request)

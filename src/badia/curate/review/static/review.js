@@ -45,15 +45,18 @@ async function act(body) {
 }
 
 async function load() {
+  // What was checked before this decision no longer holds: say so at once, not when the check ends.
+  document.getElementById("problems").replaceChildren(el("p", {class: "checking"}, "checking what applying would do…"));
   const response = await fetch(base + "/state.json");
-  if (!response.ok) {
+  state = await response.json();
+  if (state.done) {
     state = null;
+    document.getElementById("problems").replaceChildren();
     document.getElementById("groups").replaceChildren(el("p", {class: "done"}, "No draft left for " + article + ": everything decided was applied (undo with badia assist --undo " + article + ")."));
     document.getElementById("text").replaceChildren();
     document.getElementById("counts").textContent = "";
     return;
   }
-  state = await response.json();
   render();
   checkProblems();
 }
