@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_badia
+from conftest import ROOT, copy_dataset, run_badia
 
 FIXTURES = ROOT / "tests" / "fixtures" / "assist"
 ARTICLE = "fx1_wire_tanf"
@@ -37,14 +38,21 @@ def tree(root: Path, *parts: str) -> dict[str, str]:
     return found
 
 
-@pytest.fixture
-def drafted(dataset: Path) -> Path:
+@pytest.fixture(scope="module")
+def drafted_once(tmp_path_factory) -> Path:
+    """The fixture article registered and drafted once (two CLI runs); each test works on a copy."""
+    root = copy_dataset(tmp_path_factory.mktemp("drafted") / "dataset")
     result = run_badia("add-article", str(FIXTURES / "seeds" / "fx1_wire_tanf.txt"), "--publisher", "Fixture Wire", "--title",
-                       "U.S.-backed rebels say army assault near Tanf repelled", "--date", "2017-06-08", "--id", ARTICLE, root=dataset)
+                       "U.S.-backed rebels say army assault near Tanf repelled", "--date", "2017-06-08", "--id", ARTICLE, root=root)
     assert result.returncode == 0, result.stderr
-    result = run_badia("assist", ARTICLE, root=dataset)
+    result = run_badia("assist", ARTICLE, root=root)
     assert result.returncode == 0, result.stderr
-    return dataset
+    return root
+
+
+@pytest.fixture
+def drafted(drafted_once: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(drafted_once, tmp_path / "dataset"))
 
 
 def decide(root: Path, table: str, choose) -> None:
@@ -192,7 +200,8 @@ def write_links(root: Path, rows: list[list[str]]) -> None:
 
 
 def first_draft_event(root: Path) -> str:
-    return read_csv(root / "drafts" / ARTICLE / "events.csv")[1][1]
+    rows = read_csv(root / "drafts" / ARTICLE / "events.csv")
+    return rows[1][rows[0].index("event_id")]
 
 
 def test_a_confirmed_link_points_the_evidence_at_the_known_event_and_drops_the_drafted_event(drafted: Path):
@@ -206,7 +215,8 @@ def test_a_confirmed_link_points_the_evidence_at_the_known_event_and_drops_the_d
     result = run_badia("assist", "--link", draft_event, known, root=drafted)
     assert result.returncode == 0, result.stderr
     assert read_csv(drafted / "drafts" / ARTICLE / "links.csv")[1][0] == "confirm"
-    evidence = [r for r in read_csv(drafted / "drafts" / ARTICLE / "event_sources.csv")[1:] if r[1] == draft_event]
+    sources = read_csv(drafted / "drafts" / ARTICLE / "event_sources.csv")
+    evidence = [r for r in sources[1:] if r[sources[0].index("event_id")] == draft_event]
     assert evidence and all(r[0] == "accept" for r in evidence)
 
     events_before = (drafted / "data" / "events.csv").read_bytes()
@@ -241,22 +251,26 @@ def test_link_to_an_unknown_event_is_refused(drafted: Path):
 # ---------------------------------------------------------------- accept confident, add a missed quotation
 
 def test_accept_confident_uses_the_confidence_column_and_leaves_the_rest(drafted: Path):
-    path = drafted / "drafts" / ARTICLE / "mentions.csv"
-    rows = read_csv(path)
-    if "confidence" not in rows[0]:  # drafts written before the assistant scored its rows
-        rows = [[rows[0][0], "confidence", *rows[0][1:]]] + [[r[0], "", *r[1:]] for r in rows[1:]]
-    c = rows[0].index("confidence")
-    for i, row in enumerate(rows[1:]):
-        row[0], row[c] = "", ("0.95" if i % 2 == 0 else "0.30")
-    write_csv(path, rows)
-    sure = sum(1 for row in rows[1:] if float(row[c]) >= 0.5)
+    paths = [drafted / "drafts" / ARTICLE / f"{table}.csv" for table in draft_tables(drafted)]
+    for path in paths:  # every other row sure, the rest not, whatever the assistant scored
+        rows = read_csv(path)
+        c = rows[0].index("confidence")
+        for i, row in enumerate(rows[1:]):
+            row[0], row[c] = "", ("0.95" if i % 2 == 0 else "0.30")
+        write_csv(path, rows)
+    sure = sum((len(read_csv(path)) - 1 + 1) // 2 for path in paths)
     result = run_badia("assist", "--accept", "confident", "--threshold", "0.5", ARTICLE, root=drafted)
     assert result.returncode == 0, result.stderr
-    after = read_csv(path)
-    assert [r[0] for r in after[1:]] == ["accept" if float(r[c]) >= 0.5 else "" for r in after[1:]]
     assert f"accepted {sure} row(s)" in result.stdout
+    for path in paths:
+        rows = read_csv(path)
+        c = rows[0].index("confidence")
+        assert [r[0] for r in rows[1:]] == ["accept" if float(r[c]) >= 0.5 else "" for r in rows[1:]], path.name
     assert run_badia("assist", "--reject", "unconfident", "--threshold", "0.5", ARTICLE, root=drafted).returncode == 0
-    assert [r[0] for r in read_csv(path)[1:]] == ["accept" if float(r[c]) >= 0.5 else "reject" for r in after[1:]]
+    for path in paths:
+        rows = read_csv(path)
+        c = rows[0].index("confidence")
+        assert [r[0] for r in rows[1:]] == ["accept" if float(r[c]) >= 0.5 else "reject" for r in rows[1:]], path.name
 
 
 def test_add_finds_a_missed_quotation_and_refuses_absent_or_ambiguous_words(drafted: Path):
@@ -273,4 +287,5 @@ def test_add_finds_a_missed_quotation_and_refuses_absent_or_ambiguous_words(draf
     added = dict(zip(rows[0], rows[-1]))
     start = seed.index(words)
     assert (added["review"], added["char_start"], added["char_end"], added["text"]) == ("accept", str(start), str(start + len(words)), words)
-    assert added["speaker_actor_id"] == "fsa" and added["quote_id"] not in {r[1] for r in rows[1:-1]}
+    assert (added["speaker_actor_id"], added["speaker_resolution"]) == ("fsa", "organisation")  # fsa is an armed group in data/actors.csv
+    assert added["quote_id"] not in {r[rows[0].index("quote_id")] for r in rows[1:-1]}

@@ -237,7 +237,9 @@ def add_row(package: Package, article_id: str, table: str, values: dict[str, str
 def add_quote(package: Package, article_id: str, words: str, at: int | None = None, speaker: str = "", kind: str = "partial") -> str:
     """A quotation the assistant missed, found in the text by its exact words; returns its quote_id."""
     start, end = locate(package, article_id, words, at)
+    kinds = {r["actor_id"]: r["actor_kind"] for r in read_rows(package.root / package.resource("actors").path)}
+    resolution = "unknown" if not speaker else "named" if kinds.get(speaker) == "person" else "organisation"
     values = {"char_start": str(start), "char_end": str(end), "text": words, "kind": kind, "speaker_actor_id": speaker,
-              "speaker_resolution": "named" if speaker else "unknown"}
+              "speaker_resolution": resolution}
     add_row(package, article_id, "quotes", values)
     return values["quote_id"]

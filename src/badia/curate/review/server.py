@@ -243,7 +243,7 @@ def add_span(package, article_id: str, body: dict) -> dict:
     kind = body["kind"]
     if kind == "quote":
         values = {"char_start": start, "char_end": end, "text": words, "kind": body.get("quote_kind") or "partial",
-                  "speaker_actor_id": body.get("speaker", ""), "speaker_resolution": "named" if body.get("speaker") else "unknown"}
+                  "speaker_actor_id": body.get("speaker", ""), "speaker_resolution": speaker_resolution(body)}
         decide.add_row(package, article_id, "quotes", values)
         return {"added": values["quote_id"]}
     if kind == "evidence":
@@ -256,6 +256,13 @@ def add_span(package, article_id: str, body: dict) -> dict:
         decide.add_row(package, article_id, "mentions", values)
         return {"added": values["mention_id"]}
     raise ValueError(f"kind quote, evidence or mention, not {kind!r}")
+
+
+def speaker_resolution(body: dict) -> str:
+    """A speaker chosen by hand is named when a person, else an organisation speaks."""
+    if not body.get("speaker"):
+        return "unknown"
+    return "named" if body.get("speaker_kind") == "person" else "organisation"
 
 
 def new_entity(package, article_id: str, body: dict) -> dict:

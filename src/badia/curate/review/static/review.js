@@ -202,7 +202,8 @@ function eventGroup(group) {
     const v = head.values;
     parts.push(card(head, el("div", {},
       el("p", {class: "summary"}, v.summary),
-      el("p", {}, v.date_start + (v.date_end !== v.date_start ? " – " + v.date_end : "") + " · " + v.event_type + " / " + v.sub_event_type + " · " + (group.place || v.place_id || "no place")))));
+      el("p", {}, v.date_start + (v.date_end !== v.date_start ? " – " + v.date_end : "") + " · " + v.event_type + " / " + v.sub_event_type + " · " + (group.place || v.place_id || "no place")),
+      searchBox("place", "change place…", picked => act({action: "edit", table: "events", index: head.index, column: "place_id", value: picked.id})))));
   } else if (group.known) {
     parts.push(el("p", {class: "known"}, "reports the known event " + group.event_id));
   }
@@ -218,7 +219,8 @@ function eventGroup(group) {
         el("button", {type: "button", class: "refuse" + (link.decision === "refuse" ? " on" : ""),
           onclick: () => act({action: "link", draft_event_id: group.event_id, event_id: null})}, "✗ a new event")))));
   }
-  group.actors.forEach(row => parts.push(card(row, el("p", {}, row.values.role + ": ", el("b", {}, row.values.actor_id)))));
+  group.actors.forEach(row => parts.push(card(row, el("p", {}, row.values.role + ": ", el("b", {}, row.values.actor_id), " ",
+    searchBox("actor", "another actor…", picked => act({action: "edit", table: "event_actors", index: row.index, column: "actor_id", value: picked.id}))))));
   group.sources.forEach(row => parts.push(card(row, el("p", {}, el("q", {}, row.values.evidence), row.values.date_expression ? " · date words: " + row.values.date_expression : ""))));
   return el("section", {class: "group", id: "event-" + group.event_id}, el("h3", {}, "Event ", el("code", {}, group.event_id)), parts);
 }
@@ -294,16 +296,16 @@ function showAddPanel() {
   document.getElementById("add-mention").replaceChildren(
     searchBox("actor", "an actor…", picked => addSpan({kind: "mention", entity_kind: "actor", entity_id: picked.id})),
     " or ", searchBox("place", "a place…", picked => addSpan({kind: "mention", entity_kind: "place", entity_id: picked.id})));
-  speakerForNewQuote = "";
+  speakerForNewQuote = null;
   document.getElementById("add-speaker").replaceChildren("said by ", searchBox("actor", "speaker (optional)…", picked => {
-    speakerForNewQuote = picked.id;
+    speakerForNewQuote = picked;
     document.querySelector("#add-speaker .chosen")?.remove();
     document.getElementById("add-speaker").append(el("b", {class: "chosen"}, " " + picked.id));
   }));
   panel.hidden = false;
 }
 
-let speakerForNewQuote = "";
+let speakerForNewQuote = null;
 
 async function addSpan(extra) {
   if (!selected) return;
@@ -318,7 +320,7 @@ function closePanel() {
 
 document.getElementById("text").addEventListener("mouseup", showAddPanel);
 document.getElementById("text").addEventListener("keyup", showAddPanel);
-document.getElementById("add-quote").addEventListener("click", () => addSpan({kind: "quote", speaker: speakerForNewQuote}));
+document.getElementById("add-quote").addEventListener("click", () => addSpan({kind: "quote", speaker: speakerForNewQuote?.id || "", speaker_kind: speakerForNewQuote?.kind || ""}));
 document.getElementById("add-evidence").addEventListener("click", () => addSpan({kind: "evidence", event_id: document.getElementById("add-event").value}));
 document.getElementById("add-cancel").addEventListener("click", closePanel);
 
