@@ -132,11 +132,26 @@ def _key(p: Problem) -> tuple:
     return p.path, p.line, p.col, p.code, p.message
 
 
+# The problems data/ has now, by the state of its files: the review page checks after every
+# decision, and data/ does not change between them (halves the work of each check).
+_PROBLEMS_NOW: dict[Path, tuple[tuple, set[tuple]]] = {}
+
+
+def _problems_now(package: Package) -> set[tuple]:
+    files = [package.root / rel for rel in _data_files(package)] + sorted((package.root / "seeds").glob("*"))
+    signature = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) if f.exists() else (str(f),) for f in files)
+    cached = _PROBLEMS_NOW.get(package.root)
+    if cached is None or cached[0] != signature:
+        cached = signature, {_key(p) for p in validate(package.root, drafts=None)}
+        _PROBLEMS_NOW[package.root] = cached
+    return cached[1]
+
+
 def check_would_be(package: Package, accepted: dict[str, _Accepted]) -> list[Problem]:
     """The problems the accepted rows would add to the dataset, by the same checks as `badia
     validate` on data/ with the rows appended; a problem on a new row is located in the draft."""
     replaced, origin = _would_be(package, accepted)
-    before = {_key(p) for p in validate(package.root, drafts=None)}
+    before = _problems_now(package)
     found = []
     for p in validate(package.root, replaced=replaced, drafts=None):
         if _key(p) in before:

@@ -62,6 +62,10 @@ class ReviewPlugin:
     def __init__(self, root: Path, article_id: str, token: str, hosts: set[str] | None):
         self.root, self.article_id, self.token, self.hosts = Path(root), article_id, token, hosts
         self.write_lock = asyncio.Lock()  # one decision at a time: each rewrites a whole file
+        # One check of the would-be dataset at a time, and only the latest asked for: a check after
+        # every click would otherwise pile up validations on a busy machine.
+        self.check_lock = asyncio.Lock()
+        self.checks_asked = 0
 
     # ------------------------------------------------------------ hooks
 
@@ -144,11 +148,16 @@ class ReviewPlugin:
 
     async def problems(self, request):
         self._check(request)
-        package = self._package()
-        if not (self.root / "drafts" / self.article_id).is_dir():
-            return _json({"problems": []})
-        found = await asyncio.to_thread(_problems_or_refusal, package, self.article_id)
-        return _json({"problems": problem_rows(package, self.article_id, found)})
+        self.checks_asked += 1
+        mine = self.checks_asked
+        async with self.check_lock:
+            if mine != self.checks_asked:
+                return _json({"stale": True})  # a later decision asked for a newer check
+            package = self._package()
+            if not (self.root / "drafts" / self.article_id).is_dir():
+                return _json({"problems": []})
+            found = await asyncio.to_thread(_problems_or_refusal, package, self.article_id)
+            return _json({"problems": problem_rows(package, self.article_id, found)})
 
     async def registry(self, request):
         self._check(request)

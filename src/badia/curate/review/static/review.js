@@ -68,8 +68,8 @@ async function checkProblems() {
   box.replaceChildren(el("p", {class: "checking"}, "checking what applying would do…"));
   const response = await fetch(base + "/problems.json");
   if (run !== problemsRun || !response.ok) return;
-  const {problems} = await response.json();
-  showProblems(problems);
+  const {problems, stale} = await response.json();
+  if (!stale && run === problemsRun) showProblems(problems);
 }
 
 function showProblems(problems) {
