@@ -17,15 +17,14 @@ import dataclasses
 import hashlib
 import io
 import json
-import os
 import shutil
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 from badia.curate.drafts import DraftError
-from badia.dataset.corpus import ID_PATTERN, atomic_write, stage_file
+from badia.dataset.corpus import ID_PATTERN
 from badia.dataset.package import Package
+from badia.files import atomic_write, atomic_write_all, staged_folder
 from badia.problems import Problem
 from badia.validate.checks import validate
 from badia.validate.drafts import (LINK_COLUMNS, LINKS, DraftTable, Link, _confidence, _review, draft_folder, draft_tables, read_links,
@@ -190,7 +189,7 @@ def apply_drafts(package: Package, article_id: str) -> Applied:
     waiting = sum(len(rows) for rows in keep.values()) + len(undecided_links(kept_links))
     draft_after = _draft_after(folder, keep, kept_links, waiting)
     _write_journal(package, article_id, folder, replaced, draft_after)
-    _write_data(package.root, replaced)
+    atomic_write_all({package.root / rel: data for rel, data in replaced.items()})  # all staged before any is renamed
     if waiting:
         for path, data in draft_after.items():
             atomic_write(folder / path, data)
@@ -211,22 +210,6 @@ def _draft_after(folder: Path, keep: dict[str, list[list[str]]], links: list[Lin
     if LINKS in after:
         after[LINKS] = _csv_text([LINK_COLUMNS] + [[link.decision, link.draft_event_id, link.event_id, link.score, link.reasons] for link in links]).encode("utf-8")
     return after
-
-
-def _write_data(root: Path, replaced: dict[str, bytes]) -> None:
-    """Every data file is written beside itself first; only then are they renamed into place, so a
-    failure while writing leaves data/ as it was."""
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for rel, data in replaced.items():
-            path = root / rel
-            staged.append((stage_file(path, data), path))
-    except BaseException:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-        raise
-    for tmp, path in staged:
-        os.replace(tmp, path)
 
 
 # ---------------------------------------------------------------- the undo journal
@@ -256,18 +239,9 @@ def _write_journal(package: Package, article_id: str, folder: Path, replaced: di
     journal = {"article_id": article_id, "applied_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "data_after": data_after, "appended": appended,
                "draft_after": {name: _sha256(data) for name, data in draft_after.items()}}
-    target = journal_folder(root, article_id)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{article_id}.", dir=target.parent))
-    try:
+    with staged_folder(journal_folder(root, article_id)) as staging:
         shutil.copytree(folder, staging / "draft")
         (staging / JOURNAL).write_text(json.dumps(journal, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
 
 
 @dataclasses.dataclass
@@ -309,15 +283,8 @@ def undo(package: Package, article_id: str) -> Undone:
             raise DraftError([Problem(path, "its first bytes are not those it had before the apply", "undo by hand", code="undo.mismatch")])
         atomic_write(root / path, old)
         restored.append(path)
-    staging = Path(tempfile.mkdtemp(prefix=f".{article_id}.", dir=folder.parent))
-    try:
-        restored_draft = staging / "draft"
-        shutil.copytree(target / "draft", restored_draft)
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(restored_draft, folder)
-    finally:
-        shutil.rmtree(staging)
+    with staged_folder(folder) as staging:
+        shutil.copytree(target / "draft", staging, dirs_exist_ok=True)
     shutil.rmtree(target)
     restored.append(folder.relative_to(root).as_posix())
     return Undone(restored, journal["applied_at"])

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from badia.curate.drafts import DraftError, _Ids
 from badia.curate.knowledge import read_rows
-from badia.dataset.corpus import ID_PATTERN, atomic_write, find_all, read_seed
+from badia.dataset.corpus import ID_PATTERN, find_all, read_seed
 from badia.dataset.package import Package, inside
+from badia.files import atomic_write
 from badia.problems import Problem
 from badia.validate.drafts import CONFIDENCE, LEADING, LINK_COLUMNS, LINKS, NOTE, REVIEW, TABLE_ORDER, draft_folder
 

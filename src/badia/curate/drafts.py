@@ -10,10 +10,7 @@ what `badia validate` reports about them live in badia.validate.drafts.
 from __future__ import annotations
 
 import csv
-import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 from badia.curate.assist import ArticleDraft, DraftEvent, draft_article, slug
@@ -21,6 +18,7 @@ from badia.dataset.corpus import read_seed
 from badia.curate.gazetteer import GazetteerUnavailable, open_gazetteer
 from badia.curate.knowledge import Knowledge, load_knowledge, published, read_rows
 from badia.dataset.package import Package, inside, load_package
+from badia.files import staged_folder
 from badia.problems import Problem, Refused
 from badia.validate.drafts import CONFIDENCE, LEADING, NOTE, TABLE_ORDER, draft_folder
 
@@ -185,9 +183,7 @@ def write_drafts(package: Package, article_id: str, rows: dict[str, list[dict]])
     if folder.exists():
         raise DraftError([Problem(rel, "a draft of this article already exists",
                                   f"review it and run `badia assist --apply {article_id}`, or delete {rel}/ to draft again", code="draft.exists")])
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{article_id}.", dir=folder.parent))
-    try:
+    with staged_folder(folder) as staging:
         for name, table_rows in rows.items():
             columns = ([*LEADING] + package.resource(name).field_names + [NOTE]) if name in package.resources else list(table_rows[0])
             with (staging / f"{name}.csv").open("w", encoding="utf-8", newline="") as fh:
@@ -195,10 +191,6 @@ def write_drafts(package: Package, article_id: str, rows: dict[str, list[dict]])
                 writer.writerow(columns)
                 for row in table_rows:
                     writer.writerow(["" if row.get(c) is None else row.get(c, "") for c in columns])
-        os.replace(staging, folder)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
     return folder
 
 
