@@ -15,6 +15,9 @@ from datetime import date
 
 from badia.curate.dates import MONTHS, WEEKDAYS, DateMention, find_dates, resolve_again
 from badia.curate.knowledge import Entity, Knowledge, description_key
+from badia.curate.links import link_events
+from badia.curate.nlp import parse
+from badia.curate.spellings import CAPITALS, NAME_LABELS, NOT_NAMES, STATE_ADJECTIVES, closest, state_actor
 from badia.dataset.names import ALWAYS_ARTICLES, ARABIC_ARTICLES, normal_tokens, tokenize
 
 # ---------------------------------------------------------------- quotation marks
@@ -81,10 +84,12 @@ class Sentence:
     paragraph: int
 
 
-def split_sentences(text: str, quotes: list[QuoteSpan]) -> list[Sentence]:
+def split_sentences(text: str, quotes: list[QuoteSpan], starts: set[int] | None = None) -> list[Sentence]:
     """Sentences that never break inside a quotation. A paragraph is a line, joined with the next
     line when a quotation runs over the break or the next line goes on in lower case; a sentence
-    ends at . ! ? (and a closing mark) before a capital or an opening mark."""
+    ends at . ! ? (and a closing mark) before a capital or an opening mark, where the language
+    model (whose sentence `starts` are given) agrees: it knows that "U.S.", "Col." and "H.W." end
+    no sentence."""
     inside = bytearray(len(text) + 1)
     for q in quotes:
         inside[q.start:q.end] = b"\x01" * (q.end - q.start)
@@ -99,6 +104,8 @@ def split_sentences(text: str, quotes: list[QuoteSpan]) -> list[Sentence]:
             if inside[stop - 1] and text[stop - 1] not in "”’\"'":
                 continue
             if any(q.start < stop - 1 < q.end for q in quotes):
+                continue
+            if starts is not None and _skip_space(text, stop) not in starts:
                 continue
             _add_sentence(text, sentences, start, stop, paragraph)
             start = stop
@@ -249,6 +256,65 @@ def _choose(text: str, start: int, end: int, entities: list[Entity]) -> tuple[En
     return place, "place: the name is not acting" + (f" (after '{prev_word}')" if prev_word in LOCATIVE_BEFORE else "")
 
 
+# ---------------------------------------------------------------- spellings the aliases do not cover
+
+def recognise(doc, text: str, mentions: list[Mention], candidates: list[Candidate], k: Knowledge) -> tuple[list[Mention], list[Candidate]]:
+    """Mentions and candidates read again with the language model's entities: candidates that the
+    model calls an aircraft, a time or a number are dropped; a candidate or an uncovered entity
+    close to a known alias becomes a mention of it (its spelling proposed as an alias); a state's
+    adjective or acting capital names the state."""
+    taken = bytearray(len(text) + 1)
+    for m in mentions:
+        taken[m.start:m.end] = b"\x01" * (m.end - m.start)
+    labels = bytearray(len(text) + 1)  # 1: a name the model knows, 2: a non-name
+    for ent in doc.ents:
+        labels[ent.start_char:ent.end_char] = (b"\x02" if ent.label_ in NOT_NAMES else b"\x01") * (ent.end_char - ent.start_char)
+    found: list[Mention] = []
+    kept: list[Candidate] = []
+    for c in candidates:
+        if 2 in labels[c.start:c.end] and 1 not in labels[c.start:c.end]:
+            continue  # 'F/A-18E Super Hornet', 'USS George H.W. Bush', 'Last Thursday'
+        match = closest(c.text, k, None)
+        if match is not None:
+            entity, form, score = match
+            found.append(Mention(c.start, c.end, c.text, entity, False, [], f"fuzzy: close to the alias '{form}' ({score:.0f}/100); add '{c.text}' to its {'aliases' if entity.kind == 'actor' else 'variants'}"))
+            taken[c.start:c.end] = b"\x01" * (c.end - c.start)
+        elif 1 in labels[c.start:c.end] or c.actor_kind:
+            kept.append(c)
+    for ent in doc.ents:
+        if ent.label_ not in NAME_LABELS or any(taken[ent.start_char:ent.end_char]):
+            continue
+        words = ent.text
+        start = ent.start_char
+        if ent.label_ == "NORP" and words in STATE_ADJECTIVES:
+            entity = state_actor(STATE_ADJECTIVES[words], k)
+            if entity is not None:
+                found.append(Mention(start, ent.end_char, words, entity, True, [], f"the adjective of {entity.name}"))
+                taken[start:ent.end_char] = b"\x01" * (ent.end_char - start)
+            continue
+        match = closest(words, k, None)
+        if match is not None and not any(c.start < ent.end_char and start < c.end for c in kept):
+            entity, form, score = match
+            found.append(Mention(start, ent.end_char, words, entity, False, [], f"fuzzy: close to the alias '{form}' ({score:.0f}/100); add '{words}' to its {'aliases' if entity.kind == 'actor' else 'variants'}"))
+            taken[start:ent.end_char] = b"\x01" * (ent.end_char - start)
+    out = []
+    for m in mentions + found:
+        if m.entity.kind == "place" and m.text in CAPITALS and _acting(text, m):
+            state = state_actor(CAPITALS[m.text], k)
+            if state is not None:
+                m = Mention(m.start, m.end, m.text, state, m.exact, [m.entity], f"the capital acting for {state.name}")
+        out.append(m)
+    out.sort(key=lambda m: m.start)
+    return out, kept
+
+
+def _acting(text: str, m: Mention) -> bool:
+    """A capital that acts: the subject of a verb, a possessive, or after 'by'."""
+    after = re.findall(r"[\w’']+", text[m.end:m.end + 30])
+    before = re.findall(r"[\w’']+", text[max(0, m.start - 20):m.start])
+    return text[m.end:m.end + 2] in ("’s", "'s") or bool(after) and after[0].lower() in ACTING_AFTER or bool(before) and before[-1].lower() in ACTING_BEFORE
+
+
 # ---------------------------------------------------------------- candidate new entities
 
 CANDIDATE_STOP = {"the", "a", "an", "but", "however", "he", "she", "they", "it", "we", "our", "their", "his", "her", "this", "that",
@@ -256,7 +322,7 @@ CANDIDATE_STOP = {"the", "a", "an", "but", "however", "he", "she", "they", "it",
                   "to", "also", "meanwhile", "after", "before", "since", "when", "where", "read", "share", "photo", "courtesy",
                   "min", "sources", "source", "there", "some", "many", "undeterred", "members", "member", "foreign", "president",
                   "major", "captain", "colonel", "general", "minister", "brigadier", "lieutenant", "sheikh", "commander", "spokesman"}
-CANDIDATE_NAME = re.compile(r"(?:\b(?:al|a|as|ad|ar|az|at|an|el|ash)-)?[A-Z][\w’'‘-]*(?:\s+(?:(?:of|of the|al|bin|ibn)\s+)?(?:[A-Z][\w’'‘-]*|al-\w+|a-\w+))*")
+CANDIDATE_NAME = re.compile(r"(?:\b(?:al|a|as|ad|ar|az|at|an|el|ash)-)?[A-Z][\w’'‘-]*(?:[ \t]+(?:(?:of|of the|al|bin|ibn)[ \t]+)?(?:[A-Z][\w’'‘-]*|al-\w+|a-\w+))*")
 ACTOR_WORDS = re.compile(r"\b(Brigades?|Forces|Army|Front|Group|Movement|Council|Ministry|Party|Militias?|Battalions?|Regiment|Division|Corps|Command|Agency|News|Media|Centre|Center|Guards?|Units?|Jaish|Liwa|Harakat|Jabhat|Faylaq|Ahrar)\b")
 PLACE_CUES = re.compile(r"\b(?:in|near|at|from|to|towards?|outside|village of|town of|city of|area of|province of|around|between|reached|entered|captured|seized)\s+$")
 PERSON_TITLES = re.compile(r"\b(?:Major|Captain|Colonel|General|Brigadier|Lieutenant|Sheikh|President|Minister|Commander|spokes(?:man|woman|person))\s+$")
@@ -272,6 +338,7 @@ class Candidate:
     kind: str  # actor | place
     actor_kind: str
     reason: str
+    alias_of: str = ""  # a known actor or place this spelling is close to: proposed as its alias
 
 
 def find_candidates(text: str, mentions: list[Mention], sentences: list[Sentence]) -> list[Candidate]:
@@ -769,6 +836,7 @@ class DraftEvent:
     trigger: str
     existing_event: str = ""
     notes: list[str] = field(default_factory=list)
+    links: list = field(default_factory=list)  # links.Link to events already in data/, best first
 
     @property
     def confidence(self) -> float:
@@ -893,13 +961,16 @@ class ArticleDraft:
 
 def draft_article(article_id: str, text: str, ref: date, k: Knowledge, publisher: str = "") -> ArticleDraft:
     """Everything the assistant proposes for one article's text, published on `ref`."""
+    doc = parse(text)
     spans = find_quote_spans(text)
-    sentences = split_sentences(text, spans)
+    sentences = split_sentences(text, spans, {s.start_char for s in doc.sents})
     mentions = find_mentions(text, k, spans)
     dates = find_dates(text, ref)
+    candidates = find_candidates(text, mentions, sentences)
+    mentions, candidates = recognise(doc, text, mentions, candidates, k)
     resolver = SpeakerResolver(k, text, mentions, publisher)
     quotes = draft_quotes(text, spans, sentences, resolver, dates, k)
     dates = [_in_quote_reference(d, quotes) for d in dates]
-    candidates = find_candidates(text, mentions, sentences)
     events = draft_events(text, sentences, mentions, dates, quotes, ref, k)
+    link_events([e for e in events if not e.existing_event], k)
     return ArticleDraft(article_id, text, ref, quotes, mentions, candidates, dates, events)
