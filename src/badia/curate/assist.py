@@ -520,10 +520,14 @@ def _skip_space(text: str, pos: int) -> int:
     return pos
 
 
+# A full stop that ends a title or an initial ends no clause ("said Capt. Ellis Norwood").
+ABBREVIATED = re.compile(r"(?:\b(?:Maj|Gen|Lt|Col|Capt|Cpt|Sgt|Brig|Adm|Cmdr|Dr|Mr|Mrs|Ms|St)|\b[A-Z]|(?:[A-Z]\.)+[A-Z])\.$")
+
+
 def _clause_end(text: str, start: int, end: int) -> int:
     """Where the words after a speech verb stop: the sentence's end, or a following clause."""
     stretch = text[start:end]
-    m = re.search(r"[.;]\s|[.;]$|\bthat\b", stretch)
+    m = next((m for m in re.finditer(r"[.;]\s|[.;]$|\bthat\b", stretch) if not ABBREVIATED.search(stretch, 0, m.start() + 1)), None)
     stop = start + (m.start() if m else len(stretch))
     return len(text[:stop].rstrip(" ,"))
 
@@ -545,15 +549,51 @@ MILITARY_WORDS = re.compile(r"\b(?:military|army|armed forces|defen[cs]e|pentago
 SPEAKING_KINDS = ("armed_force", "coalition", "government", "alliance", "armed_group", "militia")
 
 
+# Titles written before a name, kept as a role and left out of the name ("Capt. Jeff Davis" is Jeff Davis).
+TITLES = re.compile(r"^(?:(?:(?:Maj|Gen|Lt|Col|Capt|Cpt|Sgt|Brig|Adm|Cmdr|Dr|Mr|Mrs|Ms)\.?|Major|General|Lieutenant|Colonel|Captain|"
+                    r"Sergeant|Brigadier|Admiral|Commander|Sheikh|President|Minister|Spokesman|Spokeswoman)\s+)+")
+
+
+@dataclass
+class Person:
+    """A person the article names (a known actor, or a new name the language model tags PERSON)."""
+
+    start: int
+    end: int
+    name: str
+    actor_id: str
+    new_name: str = ""
+
+
+def find_people(doc, text: str, mentions: list[Mention]) -> list[Person]:
+    """People in the order the article introduces them, for 'he said' and 'the official added'."""
+    people = [Person(m.start, m.end, m.text, m.entity.id) for m in mentions if m.entity.kind == "actor" and m.entity.actor_kind == "person"]
+    for ent in doc.ents:
+        if ent.label_ != "PERSON":
+            continue
+        start, end = ent.start_char, ent.end_char
+        if any(m.start < end and start < m.end for m in mentions):
+            continue  # a known name (a person's is in `people` already; a place or group the model took for a person is not one)
+        name = TITLES.sub("", re.sub(r"^(?:the|a|an)\s+", "", ent.text, flags=re.IGNORECASE)).strip(" ,.’'")
+        if len(name.split()) >= 2 and "\n" not in name and all(w[:1].isupper() or w.lower() in ("al", "bin", "ibn") or w.startswith(("al-", "a-")) for w in name.split()):
+            people.append(Person(start, end, name, slug(name), name))
+    people.sort(key=lambda p: p.start)
+    return people
+
+
 class SpeakerResolver:
     """Resolves the words that name a speaker to an actor, remembering the article's earlier
-    speakers for back-references ('he added', 'the spokesman said', 'al-Haj added')."""
+    speakers for back-references ('he added', 'the spokesman said', 'al-Haj added') and the people
+    it introduced since ('Al-Baraa Fares ... was blunter. "...," he said')."""
 
-    def __init__(self, k: Knowledge, text: str, mentions: list[Mention], publisher: str):
+    def __init__(self, k: Knowledge, text: str, mentions: list[Mention], publisher: str, people: list[Person] = ()):
         self.k, self.text, self.mentions = k, text, mentions
         self.starts = [m.start for m in mentions]
         self.publisher = publisher.lower()
         self.history: list[tuple[str, str, str]] = []  # (phrase, actor_id, resolution)
+        self.people = list(people)
+        self.new_names = {p.actor_id: p.new_name for p in self.people if p.new_name}
+        self.last_at = -1  # where the last remembered speaker was named
 
     def mentions_in(self, start: int, end: int) -> list[Mention]:
         i = bisect.bisect_left(self.starts, start)
@@ -567,6 +607,16 @@ class SpeakerResolver:
     def remember(self, phrase: str, speaker: Speaker) -> None:
         if speaker.actor_id:
             self.history.append((phrase, speaker.actor_id, speaker.resolution))
+            self.last_at = max(self.last_at, speaker.start)
+            if speaker.new_name:
+                self.new_names[speaker.actor_id] = speaker.new_name
+
+    def _introduced(self, before: int) -> Person | None:
+        """The last person named after the last speaker and before `before`."""
+        return next((p for p in reversed(self.people) if self.last_at < p.start and p.end <= before), None)
+
+    def _speaker(self, actor_id: str, phrase: str, resolution: str, start: int, note: str) -> Speaker:
+        return Speaker(actor_id, phrase, resolution, start, note, self.new_names.get(actor_id, ""))
 
     def resolve(self, start: int, end: int, context: tuple[int, int]) -> Speaker:
         """The speaker named by text[start:end]; `context` is the stretch (the paragraph so far) in
@@ -577,11 +627,19 @@ class SpeakerResolver:
         last = self.history[-1] if self.history else None
         if not words:
             return Speaker("", phrase, "unknown", start, "no words name the speaker")
-        if low in PRONOUNS:
+        if low in PRONOUNS or low == "who":  # 'according to the spokesman, who added: "..."'
+            introduced = self._introduced(start)
+            if introduced is not None and low in ("he", "she", "who"):
+                return Speaker(introduced.actor_id, phrase, "back_reference", start, f"'{phrase}' = {introduced.name}, named since the last speaker", introduced.new_name)
             if last:
-                return Speaker(last[1], phrase, "back_reference", start, f"'{phrase}' = the last speaker, '{last[0]}'")
+                return self._speaker(last[1], phrase, "back_reference", start, f"'{phrase}' = the last speaker, '{last[0]}'")
             return Speaker("", phrase, "unknown", start, f"'{phrase}' has no earlier speaker in the article")
         found = self.mentions_in(start, end)
+        named = next((p for p in self.people if start <= p.start and p.end <= end and p.new_name), None)
+        if named is not None and not any(m.entity.kind == "actor" and m.entity.actor_kind == "person" for m in found):
+            earlier = any(h[1] == named.actor_id for h in self.history)
+            return Speaker(named.actor_id, phrase, "back_reference" if earlier else "named", start,
+                           f"new actor: '{named.name}' matches no alias (add it to actors)", named.new_name)
         actors = [m.entity for m in found if m.entity.kind == "actor"]
         person = next((m for m in found if m.entity.kind == "actor" and m.entity.actor_kind == "person"), None)
         if person is not None:
@@ -606,15 +664,21 @@ class SpeakerResolver:
         speaking = [a for a in actors if a.actor_kind != "media" or not reporting]
         if speaking:
             return self._organisation(phrase, start, speaking, found, context)
-        if low.startswith("the ") and last:
-            return Speaker(last[1], phrase, "back_reference", start, f"'{phrase}' = the last speaker, '{last[0]}' (no closer match)")
-        name = re.match(r"(?:(?:Major|Captain|Colonel|General|Brigadier|Lieutenant|Sheikh|President|Minister|Dr\.?)\s+)*"
-                        r"((?:[A-Z][\w’'-]+|al|al-\w+|a-\w+)(?:\s+(?:[A-Z][\w’'-]+|al|al-\w+|a-\w+|bin|ibn))*)", phrase)
-        if name and (len(name.group(1).split()) > 1 or self.history):
+        if low.startswith("the ") and (last or self._introduced(start)):
+            introduced = self._introduced(start)
+            if introduced is not None:
+                return Speaker(introduced.actor_id, phrase, "back_reference", start, f"'{phrase}' = {introduced.name}, named since the last speaker", introduced.new_name)
+            return self._speaker(last[1], phrase, "back_reference", start, f"'{phrase}' = the last speaker, '{last[0]}' (no closer match)")
+        name = re.match(r"((?:[A-Z][\w’'-]+|al|al-\w+|a-\w+)(?:\s+(?:[A-Z][\w’'-]+|al|al-\w+|a-\w+|bin|ibn))*)", TITLES.sub("", phrase))
+        if name and (len(name.group(1).split()) > 1 or self.history or self.people):
             surname = re.split(r"[\s-]", name.group(1))[-1].lower()
+            for p in reversed([p for p in self.people if p.end <= start]):
+                if surname in re.split(r"[\s’'-]+", p.name.lower()) and len(p.name) > len(name.group(1)):
+                    earlier = any(h[1] == p.actor_id for h in self.history)
+                    return Speaker(p.actor_id, phrase, "back_reference", start, f"'{name.group(1)}' = {p.name}, named earlier", self.new_names.get(p.actor_id, p.new_name))
             for past, actor_id, _ in reversed(self.history):
                 if surname in re.split(r"[\s’'-]+", past.lower()):
-                    return Speaker(actor_id, phrase, "back_reference", start, f"'{name.group(1)}' = the earlier '{past}'")
+                    return self._speaker(actor_id, phrase, "back_reference", start, f"'{name.group(1)}' = the earlier '{past}'")
             if len(name.group(1).split()) > 1:
                 return Speaker(slug(name.group(1)), phrase, "named", start, f"new actor: '{name.group(1)}' matches no alias (add it to actors)", name.group(1))
         return Speaker("", phrase, "unknown", start, f"'{phrase}' names no known actor")
@@ -968,7 +1032,7 @@ def draft_article(article_id: str, text: str, ref: date, k: Knowledge, publisher
     dates = find_dates(text, ref)
     candidates = find_candidates(text, mentions, sentences)
     mentions, candidates = recognise(doc, text, mentions, candidates, k)
-    resolver = SpeakerResolver(k, text, mentions, publisher)
+    resolver = SpeakerResolver(k, text, mentions, publisher, find_people(doc, text, mentions))
     quotes = draft_quotes(text, spans, sentences, resolver, dates, k)
     dates = [_in_quote_reference(d, quotes) for d in dates]
     events = draft_events(text, sentences, mentions, dates, quotes, ref, k)

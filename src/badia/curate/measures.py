@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from badia.curate.assist import ArticleDraft, draft_article
+from badia.curate.assist import ArticleDraft, draft_article, slug
 from badia.curate.knowledge import Knowledge, load_knowledge, read_rows
 from badia.dataset.corpus import find_all, read_seed
 from badia.dataset.names import name_key
@@ -276,7 +276,7 @@ def score(gold: GoldArticle, draft: ArticleDraft, card: Scorecard) -> None:
             continue
         got = q.speaker.actor_id if q.speaker else ""
         new = q.speaker.new_name if q.speaker else ""
-        right = got == g.speaker if g.speaker else (_same_name(new, g.new_speaker) if g.new_speaker else not got)
+        right = got == g.speaker if g.speaker else (_same_name(new, g.new_speaker) or got == slug(g.new_speaker) if g.new_speaker else not got)
         r["speakers"].count(right, f"{aid}: speaker of {words[:40]!r}: drafted {got or new or '(none)'}, truth {g.speaker or g.new_speaker or '(nobody)'}")
         if g.speaker:
             r["linked"].count(got == g.speaker, f"{aid}: speaker of {words[:40]!r} not linked to {g.speaker} (drafted {got or '(none)'})")
