@@ -864,7 +864,8 @@ def _credit(d: DraftQuote, actor_id: str, said: date | None, event_id: str, why:
 # (pattern, event_type, sub_event_type): the first rule that matches a sentence decides its type.
 EVENT_RULES = [
     (r"\bshot\s+down\b|\bshoots?\s+down\b|\bintercept(?:ed|s)?\b|\bdowned\b", "Strategic developments", "Disrupted weapons use"),
-    (r"\b(?:air\s*-?strikes?|airstrikes?|struck|strikes?\s+on|bomb(?:ed|ing|s|arded|ardment)?|warplanes?\s+(?:attacked|hit|targeted)|air\s+raids?)\b", "Explosions/Remote violence", "Air/drone strike"),
+    (r"\b(?:suicide\s+(?:car\s+)?bomb(?:er|ing)?s?|car\s+bombs?|(?-i:S?VBIEDs?))\b", "Explosions/Remote violence", "Suicide bomb"),
+    (r"\b(?:air\s*-?strikes?|airstrikes?|struck|strikes?\s+on|(?<!the\s)strikes\b|bomb(?:ed|ing|s|arded|ardment)?|(?:warplanes?|aircraft|jets?|planes?)\s+(?:also\s+)?(?:attacked|hit|targeted)|air\s+raids?|raids?|dropped\s+(?:\w+\s+){0,2}(?:munitions?|bombs?))\b", "Explosions/Remote violence", "Air/drone strike"),
     (r"\b(?:shell(?:ed|ing|s)|artillery\s+fire|mortars?|rockets?\s+(?:fired|hit)|missiles?\s+(?:fired|hit|struck))\b", "Explosions/Remote violence", "Shelling/artillery/missile attack"),
     (r"\b(?:roadside\s+bomb|(?-i:IEDs?)|landmines?|mines?\s+exploded)\b", "Explosions/Remote violence", "Remote explosive/landmine/IED"),
     (r"\b(?:captur(?:ed|es|ing|e)|seiz(?:ed|es|ing|ure)|took\s+(?:control|over|\d+|several|dozens|the\s+(?:town|village|city|area|hills?))|tak(?:ing|en)\s+(?:control|over|territory)|retook|recaptur(?:ed|es|ing)|regain(?:ed|s)|fell\s+to|overran|gains?)\b", "Battles", "Government regains territory"),
@@ -910,10 +911,12 @@ class DraftEvent:
 
 
 def draft_events(text: str, sentences: list[Sentence], mentions: list[Mention], dates: list[DateMention],
-                 quotes: list[DraftQuote], ref: date, k: Knowledge) -> list[DraftEvent]:
+                 quotes: list[DraftQuote], ref: date, k: Knowledge, doc=None) -> list[DraftEvent]:
     """Sentences that report something happening, with a proposed ACLED type, actors, place and date."""
     events: list[DraftEvent] = []
     last_date_of_paragraph: dict[int, DateMention] = {}
+    tokens = {t.idx: t for t in doc} if doc is not None else {}
+    headline = text[:_paragraph_end(text, 0)].strip()
     for index, s in enumerate(sentences):
         sentence = text[s.start:s.end]
         in_dates = [d for d in dates if s.start <= d.char_start < s.end]
@@ -925,14 +928,22 @@ def draft_events(text: str, sentences: list[Sentence], mentions: list[Mention], 
             continue
         m, etype, sub = rule
         verb_at = s.start + m.start()
+        token = tokens.get(verb_at)
+        date_range, expression, date_rule = _event_date(sentence, verb_at, in_dates, carried, ref)
+        if _not_an_event(text, s, verb_at, token, quotes, headline, date_range, ref, bool(in_dates)):
+            continue
         in_mentions = [x for x in mentions if s.start <= x.start and x.end <= s.end]
         actor1, actor2, allies, others = _event_actors(sentence, s.start, verb_at, in_mentions)
+        parsed = _parsed_actors(token, in_mentions, sub)
+        if parsed[0] is not None:
+            actor1 = parsed[0]
+            actor2 = parsed[1] if parsed[1] is not None and parsed[1] is not actor1 else (actor2 if actor2 is not actor1 else None)
+            allies = [a for a in allies if a is not actor1 and a is not actor2]
         if sub == "Government regains territory" and actor1 is not None and actor1.side != "government-aligned":
             sub = "Non-state actor overtakes territory"
         recent = events[-1].place if events and events[-1].start >= sentences[max(0, index - 2)].start else None
         place, geo = _event_place(text, verb_at, in_mentions, recent)
-        date_range, expression, date_rule = _event_date(sentence, verb_at, in_dates, carried, ref)
-        notes = [f"rule: '{m.group(0)}' -> {etype} / {sub}"]
+        notes = [f"rule: '{m.group(0)}' -> {etype} / {sub}"] + (["actors from the parse: the agent of the event word"] if parsed[0] is not None else [])
         existing = next((q.event_id for q in quotes if q.event_id in k.events and s.start <= q.span.start < s.end), "")
         if existing:
             ev = k.events[existing]
@@ -945,6 +956,71 @@ def draft_events(text: str, sentences: list[Sentence], mentions: list[Mention], 
         events.append(DraftEvent(s.start, s.end, etype, sub, actor1, actor2, allies, others, place, geo, date_range, expression,
                                  date_rule, m.group(0), existing, notes))
     return events
+
+
+# Lines of a page that are not the article's report: links to other stories, captions, boxes.
+BOILERPLATE = re.compile(r"^\s*(?:Related|Most read|Read more|See also|Photo|Picture|Caption|Newsletter|Sign up|Subscribe|Share|Top photo|Watch)\b", re.IGNORECASE)
+MODALS = {"would", "could", "might", "may", "will", "should", "can", "must", "'d", "wo"}
+CONDITIONS = {"if", "unless", "should", "whether"}
+
+
+def _not_an_event(text: str, s: Sentence, verb_at: int, token, quotes: list[DraftQuote], headline: str,
+                  date_range: tuple, ref: date, dated: bool) -> str:
+    """Why a sentence with an event word reports no event, or "": the headline (told again in the
+    body), a page's boilerplate, words inside a quotation (a statement), a hypothetical or negated
+    event (by the parse: a modal or 'if' on the event's verb, a 'not' or 'no'), background before
+    the article's year."""
+    sentence = text[s.start:s.end]
+    if s.start < len(headline) + 1 or sentence.strip() == headline or BOILERPLATE.match(sentence):
+        return "headline or boilerplate"
+    quote = next((q for q in quotes if q.span.start <= verb_at < q.span.end and q.kind == "direct"), None)
+    if quote is not None and not dated and not (token is not None and token.tag_ in ("VBD", "VBN")):
+        return "inside a quotation"  # a statement; a quotation that dates what it tells ('at dawn today') or tells it in the past reports an event
+    if date_range[1] < date(ref.year, 1, 1):
+        return "background before the article's year"
+    if re.match(r"\s*(?:If|Should|Unless|Were)\b", sentence):
+        return "hypothetical"
+    if token is not None:
+        verb = token if token.pos_ in ("VERB", "AUX") else token.head
+        for t in (token, verb):
+            children = list(t.children)
+            if any(c.dep_ == "neg" or c.lower_ == "no" and c.dep_ == "det" for c in children):
+                return "negated"
+            if any(c.dep_ == "aux" and c.lower_ in MODALS for c in children) or any(c.dep_ == "mark" and c.lower_ in CONDITIONS for c in children):
+                return "hypothetical"
+        if token.dep_ in ("csubj", "nsubj") and token.tag_ == "VBG" and any(c.lower_ in MODALS for c in token.head.children):
+            return "hypothetical"  # 'Capturing Tanf would open ...'
+    return ""
+
+
+def _parsed_actors(token, in_mentions: list[Mention], sub: str) -> tuple[Entity | None, Entity | None]:
+    """actor1 and actor2 from the dependency parse: the agent of the event's verb (its active
+    subject, or the 'by' phrase of a passive; the owner of an aircraft: 'a U.S. F-15E') and what
+    it acted on (the object, or the passive subject)."""
+    if token is None:
+        return None, None
+    verb = token if token.pos_ in ("VERB", "AUX") else token.head
+    while verb.dep_ in ("conj", "xcomp") and not any(c.dep_ in ("nsubj", "nsubjpass") for c in verb.children) and verb.head is not verb:
+        verb = verb.head
+    children = list(verb.children)
+    agent = next((c for c in children if c.dep_ == "agent"), None)
+    passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in children)
+    if passive:
+        doer = next((g for g in (agent.children if agent is not None else []) if g.dep_ == "pobj"), None)
+        done = next((c for c in children if c.dep_ == "nsubjpass"), None)
+    else:
+        doer = next((c for c in children if c.dep_ == "nsubj"), None)
+        done = next((c for c in children if c.dep_ == "dobj"), None) or next(
+            (g for c in children if c.dep_ == "prep" for g in c.children if g.dep_ == "pobj"), None)
+
+    def first_actor(head):
+        if head is None:
+            return None
+        lo, hi = head.left_edge.idx, head.right_edge.idx + len(head.right_edge.text)
+        acting = [x for x in in_mentions if x.entity.kind == "actor" and x.entity.actor_kind not in ("media", "person") and lo <= x.start and x.end <= hi]
+        return acting[0].entity if acting else None
+
+    return first_actor(doer), first_actor(done)
 
 
 def _event_rule(sentence: str):
@@ -1035,6 +1111,6 @@ def draft_article(article_id: str, text: str, ref: date, k: Knowledge, publisher
     resolver = SpeakerResolver(k, text, mentions, publisher, find_people(doc, text, mentions))
     quotes = draft_quotes(text, spans, sentences, resolver, dates, k)
     dates = [_in_quote_reference(d, quotes) for d in dates]
-    events = draft_events(text, sentences, mentions, dates, quotes, ref, k)
+    events = draft_events(text, sentences, mentions, dates, quotes, ref, k, doc)
     link_events([e for e in events if not e.existing_event], k)
     return ArticleDraft(article_id, text, ref, quotes, mentions, candidates, dates, events)
