@@ -272,7 +272,7 @@ def recognise(doc, text: str, mentions: list[Mention], candidates: list[Candidat
     found: list[Mention] = []
     kept: list[Candidate] = []
     for c in candidates:
-        if 2 in labels[c.start:c.end] and 1 not in labels[c.start:c.end]:
+        if 2 in labels[c.start:c.end] and 1 not in labels[c.start:c.end] or NOT_A_CANDIDATE.search(c.text):
             continue  # 'F/A-18E Super Hornet', 'USS George H.W. Bush', 'Last Thursday'
         match = closest(c.text, k, None)
         if match is not None:
@@ -286,6 +286,12 @@ def recognise(doc, text: str, mentions: list[Mention], candidates: list[Candidat
             continue
         words = ent.text
         start = ent.start_char
+        if ent.label_ == "NORP" and words == "Syrian" and MILITARY_NOUN.match(text, ent.end_char):
+            entity = state_actor("Syria", k)  # 'Syrian soldiers': the government's forces, below
+            if entity is not None:
+                found.append(Mention(start, ent.end_char, words, entity, True, [], "the adjective of Syria"))
+                taken[start:ent.end_char] = b"\x01" * (ent.end_char - start)
+            continue
         if ent.label_ == "NORP" and words in STATE_ADJECTIVES:
             entity = state_actor(STATE_ADJECTIVES[words], k)
             if entity is not None:
@@ -303,9 +309,19 @@ def recognise(doc, text: str, mentions: list[Mention], candidates: list[Candidat
             state = state_actor(CAPITALS[m.text], k)
             if state is not None:
                 m = Mention(m.start, m.end, m.text, state, m.exact, [m.entity], f"the capital acting for {state.name}")
+        noun = MILITARY_NOUN.match(text, m.end)
+        if noun and m.entity.kind == "actor" and m.entity.actor_kind == "government":
+            forces = next((e for e in k.entities.values() if e.kind == "actor" and e.parent == m.entity.id and e.actor_kind == "armed_force"), None)
+            if forces is not None:  # 'government troops', 'Syrian soldiers', 'Government warplanes': the government's armed forces
+                m = Mention(m.start, noun.end(), text[m.start:noun.end()], forces, False, [m.entity], f"{m.entity.name}'s {noun.group(1)}: its armed forces")
         out.append(m)
     out.sort(key=lambda m: m.start)
     return out, kept
+
+
+# Words that make a capitalised run a page's furniture or a weapon's designation, not a name.
+NOT_A_CANDIDATE = re.compile(r"\b(?:Facebook|Twitter|Email|WhatsApp|Newsletter|Release No|Photo|Share)\b|\b[A-Z]{1,3}/?[A-Z]?-\d+[A-Z]?\b")
+MILITARY_NOUN = re.compile(r" (troops|soldiers|forces|army|warplanes|jets|aircraft|planes|artillery|units)\b")
 
 
 def _acting(text: str, m: Mention) -> bool:
@@ -962,6 +978,7 @@ def draft_events(text: str, sentences: list[Sentence], mentions: list[Mention], 
 BOILERPLATE = re.compile(r"^\s*(?:Related|Most read|Read more|See also|Photo|Picture|Caption|Newsletter|Sign up|Subscribe|Share|Top photo|Watch)\b", re.IGNORECASE)
 MODALS = {"would", "could", "might", "may", "will", "should", "can", "must", "'d", "wo"}
 CONDITIONS = {"if", "unless", "should", "whether"}
+NEGATING = {"avoid", "deny", "refuse"}
 
 
 def _not_an_event(text: str, s: Sentence, verb_at: int, token, quotes: list[DraftQuote], headline: str,
@@ -978,18 +995,23 @@ def _not_an_event(text: str, s: Sentence, verb_at: int, token, quotes: list[Draf
         return "inside a quotation"  # a statement; a quotation that dates what it tells ('at dawn today') or tells it in the past reports an event
     if date_range[1] < date(ref.year, 1, 1):
         return "background before the article's year"
-    if re.match(r"\s*(?:If|Should|Unless|Were)\b", sentence):
-        return "hypothetical"
-    if token is not None:
-        verb = token if token.pos_ in ("VERB", "AUX") else token.head
-        for t in (token, verb):
-            children = list(t.children)
-            if any(c.dep_ == "neg" or c.lower_ == "no" and c.dep_ == "det" for c in children):
-                return "negated"
-            if any(c.dep_ == "aux" and c.lower_ in MODALS for c in children) or any(c.dep_ == "mark" and c.lower_ in CONDITIONS for c in children):
-                return "hypothetical"
-        if token.dep_ in ("csubj", "nsubj") and token.tag_ == "VBG" and any(c.lower_ in MODALS for c in token.head.children):
-            return "hypothetical"  # 'Capturing Tanf would open ...'
+    if re.match(r"\s*(?:If|Should|Unless|Were)\b|\s*[A-Z]\w+ing\b[^,.;]*\b(?:would|could|might)\b", sentence):
+        return "hypothetical"  # 'If ...', 'Capturing Tanf would open ...'
+    if token is None:
+        return ""
+    chain = [token]  # the event word and the words it hangs from, up to its clause's verb
+    while chain[-1].pos_ not in ("VERB", "AUX") and chain[-1].head is not chain[-1] and len(chain) < 6:
+        chain.append(chain[-1].head)
+    verb = chain[-1]
+    chain += [verb.head] if verb.dep_ in ("xcomp", "acl", "relcl") and verb.head is not verb else []
+    for t in chain:
+        children = list(t.children)
+        if any(c.dep_ == "neg" or c.lower_ == "no" and c.dep_ == "det" for c in children) or t.lemma_ in NEGATING:
+            return "negated"  # 'did not comment on the fighting', 'No fighting was reported', 'has avoided any clash'
+        if any(c.dep_ in ("aux", "auxpass") and c.lower_ in MODALS for c in children) or any(c.dep_ == "mark" and c.lower_ in CONDITIONS for c in children):
+            return "hypothetical"
+    if verb.tag_ in ("VBZ", "VBP") and not any(c.dep_ in ("aux", "auxpass") for c in verb.children) and verb.lemma_ not in ("say", "tell"):
+        return "a present state or habit, not a dated event"  # 'the dam lies ...', 'special forces train ...'
     return ""
 
 
