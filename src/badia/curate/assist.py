@@ -298,7 +298,9 @@ def recognise(doc, text: str, mentions: list[Mention], candidates: list[Candidat
                 found.append(Mention(start, ent.end_char, words, entity, True, [], f"the adjective of {entity.name}"))
                 taken[start:ent.end_char] = b"\x01" * (ent.end_char - start)
             continue
-        match = closest(words, k, None)
+        if ent.label_ == "NORP":
+            continue  # 'Syrian' is not Syria the place: an adjective names a state only as above
+        match = closest(words, k, None if ent.label_ == "GPE" else NAME_LABELS[ent.label_])
         if match is not None and not any(c.start < ent.end_char and start < c.end for c in kept):
             entity, form, score = match
             found.append(Mention(start, ent.end_char, words, entity, False, [], f"fuzzy: close to the alias '{form}' ({score:.0f}/100); add '{words}' to its {'aliases' if entity.kind == 'actor' else 'variants'}"))
@@ -957,7 +959,9 @@ def draft_events(text: str, sentences: list[Sentence], mentions: list[Mention], 
             allies = [a for a in allies if a is not actor1 and a is not actor2]
         if sub == "Government regains territory" and actor1 is not None and actor1.side != "government-aligned":
             sub = "Non-state actor overtakes territory"
-        recent = events[-1].place if events and events[-1].start >= sentences[max(0, index - 2)].start else None
+        window = sentences[max(0, index - 2)].start
+        recent = next((x.entity for x in reversed(mentions) if x.entity.kind == "place" and window <= x.start < s.start), None) \
+            or (events[-1].place if events and events[-1].start >= window else None)  # the place the last two sentences named
         place, geo = _event_place(text, verb_at, in_mentions, recent)
         notes = [f"rule: '{m.group(0)}' -> {etype} / {sub}"] + (["actors from the parse: the agent of the event word"] if parsed[0] is not None else [])
         existing = next((q.event_id for q in quotes if q.event_id in k.events and s.start <= q.span.start < s.end), "")
@@ -1040,7 +1044,8 @@ def _parsed_actors(token, in_mentions: list[Mention], sub: str) -> tuple[Entity 
             return None
         lo, hi = head.left_edge.idx, head.right_edge.idx + len(head.right_edge.text)
         acting = [x for x in in_mentions if x.entity.kind == "actor" and x.entity.actor_kind not in ("media", "person") and lo <= x.start and x.end <= hi]
-        return acting[0].entity if acting else None
+        heads = [x for x in acting if x.start <= head.idx < x.end]  # the phrase's own head ('SAA forces'), else its first actor
+        return (heads or acting)[0].entity if acting else None
 
     return first_actor(doer), first_actor(done)
 
