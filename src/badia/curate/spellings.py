@@ -70,7 +70,7 @@ def state_actor(country: str, k: Knowledge) -> Entity | None:
 HEAD_NOUNS = ("forces", "fighters", "militias", "groups", "soldiers", "troops", "units", "militiamen", "factions", "paramilitaries")
 MODIFIER_VARIANTS = [(re.compile(r"\bpro-government\b", re.IGNORECASE), "pro-regime"), (re.compile(r"\bIran-backed\b"), "Iranian-backed"),
                      (re.compile(r"\bU\.S\.-backed\b"), "US-backed"), (re.compile(r"\bIraqi\b"), "Iraqi Shi’ite")]
-DESCRIPTION = re.compile(r"(?<![\w-])((?:[\w’'.-]+[ \t]){0,2}?[\w’'.-]+)[ \t](" + "|".join(HEAD_NOUNS) + r")\b", re.IGNORECASE)
+DESCRIPTION = re.compile(r"(?<![\w-])((?:\w[\w’'.-]*[ \t]){0,2}?\w[\w’'.-]*)[ \t](" + "|".join(HEAD_NOUNS) + r")\b", re.IGNORECASE)
 
 
 def description_variants(words: str, head: str) -> list[str]:
