@@ -81,14 +81,26 @@ def cmd_assist(args) -> int:
     from badia.curate.evaluate import evaluate
 
     if args.evaluate is not None:
+        from badia.curate.measures import measure
+
         for folder in args.evaluate or [args.root]:
-            result = evaluate(folder)
-            if not result.articles:
-                print(f"{folder}: no articles in data/articles.csv to evaluate", file=sys.stderr)
+            curated = (Path(folder) / "data" / "articles.csv").is_file()
+            if curated:
+                result = evaluate(folder)
+                if not result.articles:
+                    print(f"{folder}: no articles in data/articles.csv to evaluate", file=sys.stderr)
+                    return EXIT_UNUSABLE
+                print(f"{folder}: {len(result.articles)} article(s)\n{result.table()}")
+                if args.verbose:
+                    print("\n".join(f"  {kind}: {miss}" for kind, score in result.scores.items() for miss in score.misses))
+            cards = measure(folder, args.root)
+            if not cards:
+                print(f"{folder}: neither a dataset (data/articles.csv) nor evaluation articles (*.json, or dev/ and test/ of them)", file=sys.stderr)
                 return EXIT_UNUSABLE
-            print(f"{folder}: {len(result.articles)} article(s)\n{result.table()}")
-            if args.verbose:
-                print("\n".join(f"  {kind}: {miss}" for kind, score in result.scores.items() for miss in score.misses))
+            for card in cards:
+                print(card.table())
+                if args.verbose:
+                    print("\n".join(f"  {key}: {miss}" for key, ratio in card.ratios.items() for miss in ratio.misses))
         return EXIT_VALID
     if args.link:
         return _assist_link(args)
@@ -230,7 +242,7 @@ def parser() -> argparse.ArgumentParser:
     mode.add_argument("--reject", choices=("unconfident", "all"), help="reject every undecided row: below the threshold (or without a confidence), or all")
     mode.add_argument("--link", nargs=2, metavar=("DRAFT_EVENT_ID", "EVENT_ID"), help="the drafted event is the known EVENT_ID (or 'new': refuse its suggested links)")
     mode.add_argument("--add", action="store_true", help="add a span the assistant missed (with --quote)")
-    mode.add_argument("--evaluate", nargs="*", metavar="DATASET", help="draft every curated article of each DATASET folder (default: the dataset) and print precision and recall per kind")
+    mode.add_argument("--evaluate", nargs="*", metavar="FOLDER", help="measure the drafts: for each FOLDER (default: the dataset), a curated dataset (every curated article drafted with the others' knowledge) or evaluation articles in the format of tests/fixtures/eval/GUIDE.md (a split, or a folder of splits); prints the entity-level table per dataset and split")
     x.add_argument("--threshold", type=float, default=0.9, help="with --accept/--reject: the confidence threshold (default 0.9)")
     x.add_argument("--quote", help="with --add: the quotation's exact words; refused if absent or ambiguous")
     x.add_argument("--at", type=int, help="with --add: the char_start of the occurrence meant, when the words occur more than once")
