@@ -1,7 +1,7 @@
 """Decisions and keystrokes a curator needs to take a drafted article to its curated rows, in the
 CSV files (before the review page) and in the review page (after), on curated datasets.
 
-    .venv/bin/python scripts/measure_review.py [DATASET ...]      [--threshold 0.9] [--verbose]
+    .venv/bin/python scripts/measure_review.py [DATASET or EVALUATION SPLIT ...]      [--threshold 0.9] [--verbose]
 (datasets: . and tests/fixtures/assist by default; --verbose lists the rows counted wrong)
 
 Each curated article is drafted as `badia assist` would draft it as a new article (the knowledge
@@ -61,10 +61,10 @@ def overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
     return max(0, min(a[1], b[1]) - max(a[0], b[0]))
 
 
-def measure_article(root: Path, article: dict, curated: dict[str, list[dict]]) -> Count:
+def measure_article(root: Path, article: dict, curated: dict[str, list[dict]], k=None, text: str | None = None) -> Count:
     aid = article["article_id"]
-    k = load_knowledge(root, exclude_article=aid)
-    text = read_seed(root / article["seed_path"])
+    k = k or load_knowledge(root, exclude_article=aid)
+    text = text if text is not None else read_seed(root / article["seed_path"])
     draft = draft_article(aid, text, date.fromisoformat(article["published_date"]), k, article.get("publisher", ""))
     rows = draft_rows(draft, root, k)
     mine = {name: [r for r in curated[name] if r.get("article_id") == aid] for name in ("quotes", "mentions", "event_sources", "quote_exclusions")}
@@ -97,7 +97,7 @@ def measure_article(root: Path, article: dict, curated: dict[str, list[dict]]) -
                     ok = True
                     covered.add(("quotes", int(r["char_start"]), int(r["char_end"])))
                     for cell in ("speaker_actor_id", "kind"):
-                        if r[cell] != truth[cell]:
+                        if cell in truth and r[cell] != truth[cell]:
                             edits.append((table, cell, truth[cell]))
             elif table == "quote_exclusions":
                 ok = (int(r["char_start"]), int(r["char_end"])) in exclusions
@@ -133,7 +133,7 @@ def measure_article(root: Path, article: dict, curated: dict[str, list[dict]]) -
     # an event's rows follow its click; its wrong actors need one click each
     unconfident_right += sum(1 for t, s, r in right if s < THRESHOLD and t in group_tables and not any(
         e["event_id"] == r["event_id"] for _, _, e in right if "summary" in e))
-    links = len(getattr(draft, "links", []) or [])
+    links = len(rows.get("links", []))
     c.decisions_after = 1 + confident_wrong + unconfident_right + len(edits) + len(missed) + links + 1 + 1
     c.keys_after = sum(SEARCH_KEYS if cell in ("speaker_actor_id", "entity") else len(v) for _, cell, v in edits) + SEARCH_KEYS * sum(1 for t, _ in missed if t == "mentions")
     c.detail = {"right": len(right), "wrong": len(wrong), "confident_wrong": confident_wrong, "unconfident_right": unconfident_right,
@@ -150,6 +150,30 @@ def measure(root: Path) -> list[tuple[str, Count]]:
     return [(a["article_id"], measure_article(root, a, curated)) for a in curated["articles"] if a["article_id"] in quoted]
 
 
+def measure_eval(split: Path) -> list[tuple[str, Count]]:
+    """A split in the evaluation format (tests/fixtures/eval/GUIDE.md), drafted with the
+    repository's knowledge, its annotation as the curated rows."""
+    from badia.curate.measures import eval_articles
+
+    k = load_knowledge(ROOT)
+    counted = []
+    for gold in eval_articles(split):
+        aid = gold.article_id
+        events = [(e, e.known or f"gold_{i}") for i, e in enumerate(gold.events)]
+        curated = {
+            "quotes": [{"article_id": aid, "char_start": q.start, "char_end": q.end, "speaker_actor_id": q.speaker} for q in gold.quotes],
+            "mentions": [{"article_id": aid, "char_start": s_, "char_end": e_, "entity_kind": kind, "actor_id": n.entity_id if kind == "actor" else "",
+                          "place_id": n.entity_id if kind == "place" else ""} for kind, names in (("actor", gold.actors), ("place", gold.places))
+                         for n in names for s_, e_ in n.spans],
+            "event_sources": [{"article_id": aid, "char_start": s_, "char_end": e_, "event_id": eid} for e, eid in events for s_, e_ in e.spans],
+            "event_actors": [{"event_id": eid, "actor_id": e.actor1} for e, eid in events if e.actor1],
+            "quote_exclusions": [], "actors": [], "places": [],
+        }
+        article = {"article_id": aid, "published_date": gold.published.isoformat(), "publisher": gold.publisher}
+        counted.append((aid, measure_article(ROOT, article, curated, k, gold.text)))
+    return counted
+
+
 def main(argv: list[str]) -> int:
     global THRESHOLD
     verbose = "--verbose" in argv
@@ -161,7 +185,7 @@ def main(argv: list[str]) -> int:
     print(f"threshold {THRESHOLD}")
     print(f"{'article':<28} {'words':>5} {'drafted':>7} | {'before: decisions':>17} {'keys':>6} {'offsets':>7} | {'after: decisions':>16} {'keys':>5} | right wrong conf.wrong unconf.right edits missed")
     for folder in folders:
-        for aid, c in measure(folder):
+        for aid, c in (measure(folder) if (folder / "data" / "articles.csv").is_file() else measure_eval(folder)):
             d = c.detail
             print(f"{aid:<28} {c.words:>5} {c.drafted:>7} | {c.decisions_before:>17} {c.keys_before:>6} {c.offsets_before:>7} | {c.decisions_after:>16} {c.keys_after:>5} | "
                   f"{d['right']:>5} {d['wrong']:>5} {d['confident_wrong']:>10} {d['unconfident_right']:>12} {d['edits']:>5} {d['missed']:>6}")
