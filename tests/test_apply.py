@@ -125,6 +125,9 @@ def test_apply_refuses_an_event_with_reversed_dates_located_in_the_draft(drafted
     event[0] = "accept"
     write_csv(path, rows)
     event_id = event[header.index("event_id")]
+    links = drafted / "drafts" / ARTICLE / "links.csv"
+    if links.exists():  # the assistant's suggested links, refused: the drafted event is a new one
+        write_csv(links, [read_csv(links)[0]] + [["refuse", *row[1:]] for row in read_csv(links)[1:]])
     for table in ("event_sources", "event_actors"):
         decide(drafted, table, lambda row: "accept" if row["event_id"] == event_id else "reject")
     before = tree(drafted, "data", "drafts")
