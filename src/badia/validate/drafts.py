@@ -167,7 +167,10 @@ def check_drafts(package: Package, rows: bool = False) -> list[Problem]:
                     if rows:
                         problems.append(Problem(table.path, "draft row left unreviewed", f"set review to accept or reject, then run `badia assist --apply {folder.name}`",
                                                 line=table.lines[i], column=REVIEW, col=1, code="draft.unreviewed"))
-        open_links = undecided_links(links)
+        # A link matters while its drafted event has a row not rejected.
+        live = {row[table.header.index("event_id")] for table in tables if "event_id" in table.header and table.name != "quotes"
+                for row in table.rows if row[0].strip().lower() != "reject"}
+        open_links = [link for link in undecided_links(links) if link.draft_event_id in live]
         if open_links:
             waiting["links"] = len({link.draft_event_id for link in open_links})
             if rows:
