@@ -563,6 +563,14 @@ def schema_foreign_key_to_nowhere(root):
     return Where("schemas/events.schema.json", json_line(schema_file(root, "events"), '"resource": "placez"'))
 
 
+def schema_composite_foreign_key(root):
+    def two_columns(schema):
+        schema["foreignKeys"][0]["fields"].append("event_id")
+        schema["foreignKeys"][0]["reference"]["fields"].append("name")
+    edit_json(schema_file(root, "events"), two_columns)
+    return Where("schemas/events.schema.json", json_line(schema_file(root, "events"), '"reference"'))
+
+
 def datapackage_missing(root):
     (root / "datapackage.json").unlink()
     return Where("datapackage.json")
@@ -644,6 +652,7 @@ CASES = [
     Case("schema-unsupported-type", "a field type badia does not handle", unsupported_field_type, "has unknown type 'datetime'", exit=2),
     Case("schema-bad-pattern", "a pattern that is not a regular expression", schema_bad_pattern, "not a valid regular expression", exit=2),
     Case("schema-foreign-key", "a foreign key to a table that does not exist", schema_foreign_key_to_nowhere, "which is not in datapackage.json", exit=2),
+    Case("schema-composite-foreign-key", "a foreign key of two columns", schema_composite_foreign_key, "has more than one column: badia checks foreign keys of one column", exit=2),
     Case("schema-csv-out-of-step", "a field added to a schema but not to its CSV", schema_field_not_in_csv, "is missing from the header"),
 ]
 

