@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT, run_badia
 
 
@@ -14,6 +16,7 @@ def test_committed_data_validates():
     assert "valid: no problems found" in result.stdout
 
 
+@pytest.mark.e2e
 def test_stock_frictionless_validate_passes():
     frictionless = Path(sys.executable).with_name("frictionless")
     result = subprocess.run([str(frictionless), "validate", "--json", "datapackage.json"], cwd=ROOT, capture_output=True, text=True, timeout=600)
