@@ -7,13 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_badia
+from conftest import ROOT, run_badia, run_badia_process
 
 
 def test_committed_data_validates():
     result = run_badia("validate")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "valid: no problems found" in result.stdout
+
+
+@pytest.mark.e2e
+def test_the_installed_command_validates_the_committed_data():
+    """`python -m badia` in a fresh interpreter, as a contributor runs it (the fast tier calls cli.main)."""
+    result = run_badia_process("validate")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "valid: no problems found"
 
 
 @pytest.mark.e2e

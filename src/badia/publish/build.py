@@ -109,8 +109,8 @@ def csv_cells(values: pa.Array, alone: bool) -> pa.Array:
 def write_csv(table: Table, path: Path) -> None:
     """The table as CSV, byte for byte what Python's csv writer (QUOTE_MINIMAL, "\n" line ends)
     writes from the neutralised cell_strings. Our own serialiser, with pyarrow compute, because
-    Python's writer takes 4.6 us a row (25 s for the 7.5M rows of a million events) and pyarrow's
-    own CSV writer quotes every string, which would change the published bytes."""
+    Python's writer is slow at millions of rows (docs/performance-history.md) and pyarrow's own
+    CSV writer quotes every string, which would change the published bytes."""
     fields, names = table.resource.fields, table.resource.field_names
     header = io.StringIO()
     csv.writer(header, lineterminator="\n").writerow(names)

@@ -48,7 +48,7 @@ def event_sides(tables: dict[str, Table]) -> pd.DataFrame:
     """One row per (event, side taking part): event (its row in events), side, date_start, date_end.
 
     Joined through row numbers found with pyarrow rather than pandas merges on the string keys,
-    which took 2 s for the 2M event_actors of a million events."""
+    which are slow at a million events (docs/performance-history.md)."""
     events = tables["events"].frame
     roles = tables["event_actors"].frame
     actors = tables["actors"].frame

