@@ -220,6 +220,8 @@ CODES: dict[str, ProblemCode] = {c.code: c for c in [
     ProblemCode("release.changelog", "version not in the changelog", "CHANGELOG.md has no entry for the version being released.", "add the version's entry with its date"),
     ProblemCode("release.citation", "citation out of step", "CITATION.cff does not give the version or date being released.", "update CITATION.cff"),
     ProblemCode("release.exists", "release already published", "An archive of this version exists with other contents: a published version never changes.", "raise the version"),
+    ProblemCode("evaluate.article", "evaluation article unreadable", "An article of an evaluation split (its .txt and .json) cannot be read.", "follow tests/fixtures/eval/GUIDE.md"),
+    ProblemCode("assist.model", "language model unavailable", "spaCy or the language model the assistant reads with is not installed.", "run `make setup`, or set BADIA_SPACY_MODEL to an installed model"),
     ProblemCode("evaluate.seed", "seed unreadable", "The seed of an article to evaluate cannot be read.", "restore the seed file, or run from the dataset's root"),
     # badia itself
     ProblemCode("internal-error", "internal error", "badia stopped on an unexpected error in its own code: a bug in badia, not in the data.", "open an issue with the message (BADIA_DEBUG=1 shows the traceback)"),
