@@ -30,33 +30,25 @@ def copy_dataset(dest: Path) -> Path:
     return dest
 
 
-def run_badia(*args: str, root: Path = ROOT, timeout: int = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_badia(*args: str, root: Path = ROOT, timeout: int = 300) -> subprocess.CompletedProcess:
     """Run the CLI in this process (`cli.main`, as `badia` runs it), with its output captured:
-    the fast tier's way (`env`: more environment variables, set for the call; `timeout` is for
-    the same call as a subprocess, run_badia_process)."""
+    the fast tier's way. `timeout` is for the same call as a subprocess (run_badia_process, also
+    the one to use when a test needs a fresh process's environment)."""
     from badia import cli
 
     argv = ["--root", str(root), *args]
     out, err = io.StringIO(), io.StringIO()
-    saved = {name: os.environ.get(name) for name in env or {}}
-    os.environ.update(env or {})
-    try:
-        with _OUTPUT.capture(out, err):
-            try:
-                code = cli.main(argv)
-            except SystemExit as e:  # argparse's answer to a bad command line
-                code = e.code if isinstance(e.code, int) else 2
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with _OUTPUT.capture(out, err):
+        try:
+            code = cli.main(argv)
+        except SystemExit as e:  # argparse's answer to a bad command line
+            code = e.code if isinstance(e.code, int) else 2
     return subprocess.CompletedProcess(["badia", *argv], code, out.getvalue(), err.getvalue())
 
 
 def run_badia_process(*args: str, root: Path = ROOT, timeout: int = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run the real CLI (`python -m badia`) in a subprocess, as a contributor would (e2e tests)."""
+    """Run the real CLI (`python -m badia`) in a subprocess, as a contributor would (e2e tests;
+    `env`: more environment variables)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), **(env or {}))
     return subprocess.run([sys.executable, "-m", "badia", "--root", str(root), *args],
                           capture_output=True, text=True, env=env, timeout=timeout)
