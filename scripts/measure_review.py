@@ -36,7 +36,8 @@ sys.path.insert(0, str(ROOT / "src"))
 from badia.curate.assist import draft_article  # noqa: E402
 from badia.curate.decide import DEFAULT_THRESHOLD  # noqa: E402
 from badia.curate.drafts import draft_rows  # noqa: E402
-from badia.curate.knowledge import load_knowledge, read_rows  # noqa: E402
+from badia.curate.knowledge import load_knowledge  # noqa: E402
+from badia.dataset.rows import read_rows  # noqa: E402
 from badia.dataset.corpus import read_seed  # noqa: E402
 
 THRESHOLD = DEFAULT_THRESHOLD
@@ -144,8 +145,7 @@ def measure_article(root: Path, article: dict, curated: dict[str, list[dict]], k
 
 
 def measure(root: Path) -> list[tuple[str, Count]]:
-    data = root / "data"
-    curated = {name: read_rows(data / f"{name}.csv") for name in ("articles", "quotes", "mentions", "event_sources", "event_actors", "quote_exclusions", "actors", "places")}
+    curated = {name: read_rows(root, name) for name in ("articles", "quotes", "mentions", "event_sources", "event_actors", "quote_exclusions", "actors", "places")}
     quoted = {r["article_id"] for r in curated["quotes"]} | {r["article_id"] for r in curated["mentions"]}
     return [(a["article_id"], measure_article(root, a, curated)) for a in curated["articles"] if a["article_id"] in quoted]
 

@@ -15,7 +15,7 @@ import io
 from pathlib import Path
 
 from badia.curate.drafts import DraftError, _Ids
-from badia.curate.knowledge import read_rows
+from badia.dataset.rows import read_rows
 from badia.dataset.corpus import ID_PATTERN, find_all, read_seed
 from badia.dataset.package import Package, inside
 from badia.files import atomic_write
@@ -137,7 +137,7 @@ def find_draft_event(root: Path, draft_event_id: str) -> str:
     for folder in sorted(p for p in drafts.iterdir() if p.is_dir() and not p.name.startswith(".")) if drafts.is_dir() else []:
         for name in ("events.csv", "event_sources.csv", LINKS):
             if (folder / name).is_file() and any(r.get("event_id") == draft_event_id or r.get("draft_event_id") == draft_event_id
-                                                 for r in read_rows(folder / name)):
+                                                 for r in csv.DictReader((folder / name).open(encoding="utf-8", newline=""))):
                 return folder.name
     raise DraftError([Problem("drafts", f"no drafted event {draft_event_id!r}", "give the event_id of a row in a draft's events.csv", code="draft.no-event")])
 
@@ -149,7 +149,7 @@ def link(package: Package, article_id: str, draft_event_id: str, event_id: str |
     root = package.root
     folder = _folder(root, article_id)
     if event_id is not None:
-        known = {r["event_id"]: r for r in read_rows(root / package.resource("events").path)}
+        known = {r["event_id"]: r for r in read_rows(root, "events")}
         if event_id not in known:
             raise DraftError([Problem(package.resource("events").path, f"no event {event_id!r}", "link to an event_id of data/events.csv", code="draft.link-unknown")])
     links = read_link_file(folder)
@@ -201,7 +201,7 @@ def locate(package: Package, article_id: str, words: str, at: int | None = None)
 
 
 def seed_text(package: Package, article_id: str) -> str:
-    article = next((r for r in read_rows(package.root / package.resource("articles").path) if r["article_id"] == article_id), None)
+    article = next((r for r in read_rows(package.root, "articles") if r["article_id"] == article_id), None)
     seed = inside(package.root, article["seed_path"]) if article else None
     if seed is None:
         raise DraftError([Problem(package.resource("articles").path, f"no article {article_id!r}", "register it with `badia add-article`", code="add.no-article")])
@@ -238,7 +238,7 @@ def add_row(package: Package, article_id: str, table: str, values: dict[str, str
 def add_quote(package: Package, article_id: str, words: str, at: int | None = None, speaker: str = "", kind: str = "partial") -> str:
     """A quotation the assistant missed, found in the text by its exact words; returns its quote_id."""
     start, end = locate(package, article_id, words, at)
-    kinds = {r["actor_id"]: r["actor_kind"] for r in read_rows(package.root / package.resource("actors").path)}
+    kinds = {r["actor_id"]: r["actor_kind"] for r in read_rows(package.root, "actors")}
     resolution = "unknown" if not speaker else "named" if kinds.get(speaker) == "person" else "organisation"
     values = {"char_start": str(start), "char_end": str(end), "text": words, "kind": kind, "speaker_actor_id": speaker,
               "speaker_resolution": resolution}

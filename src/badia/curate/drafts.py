@@ -16,7 +16,8 @@ from pathlib import Path
 from badia.curate.assist import ArticleDraft, DraftEvent, draft_article, slug
 from badia.dataset.corpus import read_seed
 from badia.curate.gazetteer import GazetteerUnavailable, open_gazetteer
-from badia.curate.knowledge import Knowledge, load_knowledge, published, read_rows
+from badia.curate.knowledge import Knowledge, load_knowledge, published
+from badia.dataset.rows import read_rows
 from badia.dataset.package import Package, inside, load_package
 from badia.files import staged_folder
 from badia.problems import Problem, Refused
@@ -58,7 +59,7 @@ class _Ids:
         self.used: set[str] = set()
         for table, column in (("quotes", "quote_id"), ("mentions", "mention_id"), ("events", "event_id"),
                               ("actors", "actor_id"), ("places", "place_id")):
-            self.used |= {r[column] for r in read_rows(Path(root) / "data" / f"{table}.csv")}
+            self.used |= {r[column] for r in read_rows(root, table)}
 
     def next(self, prefix: str, width: int) -> str:
         n = 1

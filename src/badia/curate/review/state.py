@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from badia.curate.decide import DraftFile, confidence, draft_files, read_link_file, seed_text
-from badia.curate.knowledge import read_rows
+from badia.dataset.rows import read_rows
 from badia.dataset.names import name_key
 from badia.dataset.package import Package
 from badia.problems import Problem
@@ -31,8 +31,8 @@ def review_state(package: Package, article_id: str) -> dict:
     root = package.root
     files = draft_files(root, article_id)
     rows = {table: [_row(table, file, i) for i in range(len(file.rows))] for table, file in files.items()}
-    known_events = {r["event_id"]: r for r in read_rows(root / package.resource("events").path)}
-    places = {r["place_id"]: r["name"] for r in read_rows(root / package.resource("places").path)}
+    known_events = {r["event_id"]: r for r in read_rows(root, "events")}
+    places = {r["place_id"]: r["name"] for r in read_rows(root, "places")}
     places.update({r["values"]["place_id"]: r["values"]["name"] for r in rows.get("places", [])})
     link_file = read_link_file(draft_folder(root, article_id))
     links = []
@@ -75,7 +75,7 @@ def registry(package: Package, article_id: str, kind: str, query: str, limit: in
     the candidates drafted for this article are included."""
     table, names_column = ("actors", "aliases") if kind == "actor" else ("places", "variants")
     id_column = f"{kind}_id"
-    entries = {r[id_column]: r for r in read_rows(package.root / package.resource(table).path)}
+    entries = {r[id_column]: r for r in read_rows(package.root, table)}
     drafted = draft_files(package.root, article_id).get(table)
     if drafted is not None:
         for row in drafted.rows:
