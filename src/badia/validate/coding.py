@@ -26,6 +26,8 @@ PRIMARY_ROLES = ("actor1", "actor2")
 # (and that is not itself a change of activity or a disrupted weapon) is a statement, not an event.
 SPEECH = re.compile(r"\b(?:told|tells|said|says|say|announced|announces|announce|warned|warns|stated|states|declared)\b", re.I)
 STATEMENT_SUB_TYPES = ("Other",)
+# A deed the attribution reports as done ("said they had linked up"), not more words ("has stated").
+REPORTED_DEED = re.compile(r"\b(?:had|has|have)\s+(?:\w+\s+)?(?!(?:told|said|announced|warned|stated|declared)\b)\w+(?:ed|en|wn|ot|un|ne|ht)\b", re.I)
 # Words of force a summary may use only when one of the event's evidence spans has a word of the
 # same kind ("struck" is not "destroyed", "withdrew" is not "was pushed out"): (summary, evidence).
 OVERSTATEMENTS = {
@@ -155,10 +157,19 @@ def check_statements(tables: dict[str, Table], problems: list[Problem]) -> None:
     if found is None:
         return
     events, sources = found
-    frame = sources.frame[["event_id", "evidence"]].dropna()
+    frame = sources.frame[["event_id", "article_id", "evidence"]].dropna()
     spoken = frame["evidence"].str.contains(SPEECH).fillna(False).astype(bool)
-    only_spoken = spoken.groupby(frame["event_id"]).all()
-    said = set(only_spoken[only_spoken].index)
+    deed = frame["evidence"].str.contains(REPORTED_DEED).fillna(False).astype(bool)
+    by_event = pd.DataFrame({"spoken": spoken, "deed": deed}).groupby(frame["event_id"]).agg({"spoken": "all", "deed": "any"})
+    said = set(by_event.index[by_event["spoken"] & ~by_event["deed"]])
+    # An attribution that reports a deed ("said they had linked up") may be the only report of a
+    # real event; it is an announcement beside its event when the same article reports another
+    # event at the same place and dates.
+    reported = set(by_event.index[by_event["spoken"] & by_event["deed"]])
+    if reported:
+        keyed = events.frame[["event_id", "date_start", "date_end", "place_id"]].merge(frame[["event_id", "article_id"]].drop_duplicates(), on="event_id")
+        twins = keyed.merge(keyed, on=["date_start", "date_end", "place_id", "article_id"])
+        said |= set(twins.loc[(twins["event_id_x"] != twins["event_id_y"]) & twins["event_id_x"].isin(reported), "event_id_x"])
     suspect = events.frame["sub_event_type"].isin(STATEMENT_SUB_TYPES).fillna(False).to_numpy(bool) & events.frame["event_id"].isin(said).to_numpy(bool)
     for i in np.flatnonzero(suspect):
         problems.append(Problem(events.path, f"event '{events.frame['event_id'].iloc[i]}' is only someone's statement (every source is an attribution: told, said, announced, warned)",
@@ -199,7 +210,8 @@ def check_summaries(tables: dict[str, Table], problems: list[Problem]) -> None:
     if events is None or evidence is None:
         return
     frame = events.frame
-    spans = frame["event_id"].map(evidence).fillna("")
+    by_event = evidence.to_dict()
+    spans = pd.Series([by_event.get(e, "") for e in frame["event_id"]], index=frame.index, dtype=object)
     for what, (in_summary, in_evidence) in OVERSTATEMENTS.items():
         says = frame["summary"].str.contains(in_summary, flags=re.I, regex=True).fillna(False).astype(bool)
         backed = spans.str.contains(in_evidence, flags=re.I, regex=True).fillna(False).astype(bool)
