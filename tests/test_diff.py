@@ -103,6 +103,14 @@ def test_an_id_dropped_without_a_record_is_flagged(tmp_path):
     assert "  - c (NOT in retired_rows: an id was dropped without a record)" in text
 
 
+def test_out_writes_the_same_text_to_a_file(versions, tmp_path):
+    old, new = versions
+    out = tmp_path / "changes.csv"
+    result = run_badia("diff", str(old), str(new), "--format", "csv", "--out", str(out), root=new)
+    assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
+    assert csv_rows(out.read_text(encoding="utf-8")) == expected_csv()
+
+
 def test_identical_versions_have_no_differences(versions):
     old, _ = versions
     result = run_badia("diff", str(old), str(old), root=old)

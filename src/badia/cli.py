@@ -64,9 +64,9 @@ def cmd_diff(args) -> int:
     result = diff(read_side(args.old, args.root), read_side(args.new, args.root))
     text = DIFF_FORMATS[args.format](result)
     if args.out:
-        from badia.publish.release import write_atomic
+        from badia.files import atomic_write
 
-        write_atomic(Path(args.out), text.encode("utf-8"))
+        atomic_write(Path(args.out), text.encode("utf-8"))
     else:
         sys.stdout.write(text)
     return EXIT_VALID
