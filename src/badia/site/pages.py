@@ -1,0 +1,297 @@
+"""The reader's pages (home, place, actor, event): what each shows, read from the built database.
+
+At build time, the few tables and indexes these pages need so that no request reads more than
+the rows it shows (a place's or actor's events come in date order from an index, the timeline and
+the map from small tables counted once). At serve time, plain functions on a SQLite connection
+(the plugin plugins/badia_pages.py runs them in Datasette's threads and renders the templates).
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections import defaultdict
+
+from badia.dataset.codes import UCDP_DATE_PREC, UCDP_WHERE_PREC
+
+TIMELINE = "site_timeline"  # day, event_type, events
+PLACE_COUNTS = "site_place_counts"  # place_id, events, first_day, last_day
+ACTOR_EVENTS = "site_actor_events"  # actor_id, role, date_start, event_id: an actor's events in date order
+PLACE_ARTICLES = "site_place_articles"  # place_id, article_id, mentions
+METADATA = {
+    TIMELINE: {"hidden": True, "description": "Events per day and type, for the home page's timeline."},
+    PLACE_COUNTS: {"hidden": True, "description": "Events per place, for the home page's map and lists."},
+    ACTOR_EVENTS: {"hidden": True, "description": "Each actor's events in date order, for the actor pages."},
+    PLACE_ARTICLES: {"hidden": True, "description": "The articles that mention each place, for the place pages."},
+}
+ROLES = {"actor1": "Actor 1", "assoc_actor_1": "Allied with actor 1", "actor2": "Actor 2", "assoc_actor_2": "Allied with actor 2"}
+# One colour per ACLED event type (ColorBrewer Dark2), shared by the timeline and the maps.
+TYPE_COLOURS = {"Battles": "#d95f02", "Explosions/Remote violence": "#e7298a", "Violence against civilians": "#7570b3",
+                "Protests": "#66a61e", "Riots": "#e6ab02", "Strategic developments": "#1b9e77"}
+OTHER_COLOUR = "#666666"
+PAGE_EVENTS = 200  # a place's or actor role's events shown on one page; the rest one link away
+NEARBY_KM = 60
+
+
+def store(conn: sqlite3.Connection) -> None:
+    """The pages' tables and indexes, counted once in SQLite (1M events never pass through Python)."""
+    conn.execute("CREATE INDEX IF NOT EXISTS site_events_place_date ON events (place_id, date_start, event_id)")
+    conn.execute("CREATE INDEX IF NOT EXISTS site_quotes_event ON quotes (event_id)")
+    conn.execute("CREATE INDEX IF NOT EXISTS site_quotes_speaker_date ON quotes (speaker_actor_id, said_date)")
+    conn.execute("CREATE INDEX IF NOT EXISTS site_claims_event ON claims (subject_event_id)")
+    conn.execute("CREATE INDEX IF NOT EXISTS site_actors_parent ON actors (parent_actor_id)")
+    conn.execute(f"CREATE TABLE [{TIMELINE}] (day TEXT, event_type TEXT, events INTEGER, PRIMARY KEY (day, event_type)) WITHOUT ROWID")
+    conn.execute(f"INSERT INTO [{TIMELINE}] SELECT date_start, event_type, count(*) FROM events GROUP BY 1, 2")
+    conn.execute(f"CREATE TABLE [{PLACE_COUNTS}] (place_id TEXT PRIMARY KEY, events INTEGER, first_day TEXT, last_day TEXT) WITHOUT ROWID")
+    conn.execute(f"INSERT INTO [{PLACE_COUNTS}] SELECT place_id, count(*), min(date_start), max(date_end) FROM events GROUP BY place_id")
+    conn.execute(f"CREATE TABLE [{ACTOR_EVENTS}] (actor_id TEXT, role TEXT, date_start TEXT, event_id TEXT, "
+                 "PRIMARY KEY (actor_id, role, date_start, event_id)) WITHOUT ROWID")
+    conn.execute(f"INSERT INTO [{ACTOR_EVENTS}] SELECT ea.actor_id, ea.role, e.date_start, ea.event_id "
+                 "FROM event_actors ea JOIN events e USING (event_id)")
+    conn.execute(f"CREATE TABLE [{PLACE_ARTICLES}] (place_id TEXT, article_id TEXT, mentions INTEGER, PRIMARY KEY (place_id, article_id)) WITHOUT ROWID")
+    conn.execute(f"INSERT INTO [{PLACE_ARTICLES}] SELECT place_id, article_id, count(*) FROM mentions WHERE place_id IS NOT NULL GROUP BY 1, 2")
+
+
+def _dicts(cursor: sqlite3.Cursor) -> list[dict]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor]
+
+
+def _one(conn: sqlite3.Connection, sql: str, params=()) -> dict | None:
+    rows = _dicts(conn.execute(sql, params))
+    return rows[0] if rows else None
+
+
+def colour(event_type: str | None) -> str:
+    return TYPE_COLOURS.get(event_type or "", OTHER_COLOUR)
+
+
+def date_range(start: str | None, end: str | None) -> str:
+    if not start:
+        return ""
+    return start if not end or end == start else f"{start} to {end}"
+
+
+# --- the pieces several pages show --------------------------------------------------------------
+
+def events_by_id(conn: sqlite3.Connection, event_ids: list[str]) -> list[dict]:
+    """Events with what a reader needs beside them: place, actors by role, reports (each article
+    once), and their quotes; in the order of `event_ids`."""
+    if not event_ids:
+        return []
+    marks = ", ".join("?" for _ in event_ids)
+    events = {e["event_id"]: e for e in _dicts(conn.execute(f"""
+        SELECT e.event_id, e.date_start, e.date_end, e.date_precision, e.event_type, e.sub_event_type, e.summary,
+               e.fatalities, e.place_id, p.name AS place FROM events e JOIN places p USING (place_id)
+        WHERE e.event_id IN ({marks})""", event_ids))}
+    for e in events.values():
+        e.update(when=date_range(e["date_start"], e["date_end"]), colour=colour(e["event_type"]), actors=defaultdict(list),
+                 sources=[], quotes=[], precision=UCDP_DATE_PREC.get(e["date_precision"], ""))
+    for row in conn.execute(f"""SELECT ea.event_id, ea.role, ea.actor_id, a.name FROM event_actors ea JOIN actors a USING (actor_id)
+                                WHERE ea.event_id IN ({marks}) ORDER BY a.name""", event_ids):
+        events[row[0]]["actors"][row[1]].append({"actor_id": row[2], "name": row[3]})
+    for row in _dicts(conn.execute(f"""SELECT es.event_id, es.article_id, min(es.char_start) AS char_start, ar.publisher, ar.published_date
+                                       FROM event_sources es JOIN articles ar USING (article_id) WHERE es.event_id IN ({marks})
+                                       GROUP BY es.event_id, es.article_id ORDER BY ar.published_date, es.article_id""", event_ids)):
+        events[row["event_id"]]["sources"].append(row)
+    for row in quotes_where(conn, f"q.event_id IN ({marks})", event_ids):
+        events[row["event_id"]]["quotes"].append(row)
+    for e in events.values():
+        e["roles"] = [(ROLES.get(role, role), e["actors"][role]) for role in ROLES if e["actors"].get(role)]
+    return [events[i] for i in event_ids if i in events]
+
+
+def quotes_where(conn: sqlite3.Connection, where: str, params, limit: int = 500) -> list[dict]:
+    return _dicts(conn.execute(f"""
+        SELECT q.quote_id, q.text, q.kind, q.said_date, q.event_id, q.article_id, q.char_start, q.speaker_as_written,
+               q.speaker_actor_id, a.name AS speaker, ar.publisher, ar.published_date
+        FROM quotes q JOIN articles ar USING (article_id) LEFT JOIN actors a ON a.actor_id = q.speaker_actor_id
+        WHERE {where} ORDER BY coalesce(q.said_date, ar.published_date), q.quote_id LIMIT {limit}""", params))
+
+
+def months(conn: sqlite3.Connection, sql: str, params) -> list[tuple[str, int]]:
+    """(YYYY-MM, events) of the months some events overlap, from (date_start, date_end) rows."""
+    counts: dict[str, int] = defaultdict(int)
+    for start, end in conn.execute(sql, params):
+        for month in month_span(start, end or start):
+            counts[month] += 1
+    return sorted(counts.items())
+
+
+def month_span(start: str, end: str) -> list[str]:
+    year, month = int(start[:4]), int(start[5:7])
+    last = (int(end[:4]), int(end[5:7]))
+    out = []
+    while (year, month) <= last and len(out) < 240:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def month_bounds(month: str | None) -> tuple[str, str] | None:
+    """A month ("2017-06") as its first and last day, or None when it is not one."""
+    if not month or len(month) != 7 or not month[:4].isdigit() or month[4] != "-" or not month[5:].isdigit() or not 1 <= int(month[5:]) <= 12:
+        return None
+    year, m = int(month[:4]), int(month[5:])
+    following = f"{year + 1:04d}-01-01" if m == 12 else f"{year:04d}-{m + 1:02d}-01"
+    return f"{month}-01", following
+
+
+# --- place ----------------------------------------------------------------------------------------
+
+def place_page(conn: sqlite3.Connection, place_id: str, month: str | None = None) -> dict | None:
+    place = _one(conn, "SELECT * FROM places WHERE place_id = ?", [place_id])
+    if place is None:
+        return None
+    place["variant_list"] = [v for v in (place.get("variants") or "").split(";") if v]
+    place["where_prec"] = UCDP_WHERE_PREC.get(place.get("geo_precision"), "")
+    bounds = month_bounds(month)
+    # An event belongs to a month it overlaps: it starts before the month ends and ends after it begins.
+    period = " AND date_start < :until AND coalesce(date_end, date_start) >= :since" if bounds else ""
+    params = {"place": place_id, "since": bounds[0] if bounds else "", "until": bounds[1] if bounds else ""}
+    total = conn.execute(f"SELECT count(*) FROM events WHERE place_id = :place{period}", params).fetchone()[0]
+    ids = [r[0] for r in conn.execute(f"SELECT event_id FROM events WHERE place_id = :place{period} "
+                                      f"ORDER BY date_start, event_id LIMIT {PAGE_EVENTS}", params)]
+    articles = _dicts(conn.execute(f"""SELECT pa.article_id, pa.mentions, ar.title, ar.publisher, ar.published_date
+        FROM [{PLACE_ARTICLES}] pa JOIN articles ar USING (article_id) WHERE pa.place_id = ?
+        ORDER BY ar.published_date, pa.article_id LIMIT 200""", [place_id]))
+    return {
+        "place": place, "month": month if bounds else None, "total": total, "events": events_by_id(conn, ids),
+        "months": months(conn, "SELECT date_start, date_end FROM events WHERE place_id = ?", [place_id]),
+        "articles": articles, "nearby": nearby(conn, place), "claims": _dicts(conn.execute(
+            "SELECT claim_id, text, property, article_id, char_start FROM claims WHERE subject_place_id = ? ORDER BY claim_id LIMIT 100", [place_id])),
+    }
+
+
+def nearby(conn: sqlite3.Connection, place: dict, km: float = NEARBY_KM) -> list[dict]:
+    """Places within `km` of this one (same point first), read through a bounding box."""
+    lat, lon = place.get("latitude"), place.get("longitude")
+    if lat is None or lon is None:
+        return []
+    dlat, dlon = km / 111.0, km / (111.0 * max(0.1, math.cos(math.radians(lat))))
+    found = _dicts(conn.execute(f"""SELECT p.place_id, p.name, p.place_type, p.latitude, p.longitude, coalesce(c.events, 0) AS events
+        FROM places p LEFT JOIN [{PLACE_COUNTS}] c USING (place_id)
+        WHERE p.latitude BETWEEN ? AND ? AND p.longitude BETWEEN ? AND ? AND p.place_id != ?""",
+                                    [lat - dlat, lat + dlat, lon - dlon, lon + dlon, place["place_id"]]))
+    for p in found:
+        p["km"] = round(distance_km(lat, lon, p["latitude"], p["longitude"]))
+    return sorted((p for p in found if p["km"] <= km), key=lambda p: (p["km"], p["name"]))
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine), enough for 'near': a few lines, no library needed."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(a))
+
+
+# --- actor ----------------------------------------------------------------------------------------
+
+def actor_page(conn: sqlite3.Connection, actor_id: str) -> dict | None:
+    actor = _one(conn, "SELECT * FROM actors WHERE actor_id = ?", [actor_id])
+    if actor is None:
+        return None
+    actor["alias_list"] = [a for a in (actor.get("aliases") or "").split(";") if a and a != actor["name"]]
+    parent = _one(conn, "SELECT actor_id, name FROM actors WHERE actor_id = ?", [actor.get("parent_actor_id")]) if actor.get("parent_actor_id") else None
+    members = _dicts(conn.execute("SELECT actor_id, name FROM actors WHERE parent_actor_id = ? ORDER BY name LIMIT 500", [actor_id]))
+    roles = []
+    for role, label in ROLES.items():
+        count = conn.execute(f"SELECT count(*) FROM [{ACTOR_EVENTS}] WHERE actor_id = ? AND role = ?", [actor_id, role]).fetchone()[0]
+        if count:
+            ids = [r[0] for r in conn.execute(f"SELECT event_id FROM [{ACTOR_EVENTS}] WHERE actor_id = ? AND role = ? "
+                                              f"ORDER BY date_start, event_id LIMIT {PAGE_EVENTS}", [actor_id, role])]
+            roles.append({"role": role, "label": label, "count": count, "events": events_by_id(conn, ids)})
+    speakers = [actor_id] + [m["actor_id"] for m in members] + ([parent["actor_id"]] if parent else [])
+    quotes = []
+    for speaker in speakers:  # each speaker's first quotes by its index, then merged: no sort of all of them
+        quotes.extend(quotes_where(conn, "q.speaker_actor_id = ?", [speaker], limit=100))
+    quotes.sort(key=lambda q: (q["said_date"] or q["published_date"] or "", q["quote_id"]))
+    # Not "actor": Datasette's templates already have one (the signed-in actor).
+    return {"actor_row": actor, "parent": parent, "members": members, "roles": roles, "quotes": quotes[:200],
+            "more_quotes": len(quotes) > 200}
+
+
+# --- event ----------------------------------------------------------------------------------------
+
+def event_page(conn: sqlite3.Connection, event_id: str) -> dict | None:
+    found = events_by_id(conn, [event_id])
+    if not found:
+        return None
+    event = found[0]
+    event.update(_one(conn, "SELECT note, geo_precision FROM events WHERE event_id = ?", [event_id]))
+    event["where_prec"] = UCDP_WHERE_PREC.get(event["geo_precision"], "")
+    reports = _dicts(conn.execute("""SELECT es.article_id, es.evidence, es.date_expression, es.date_rule, es.char_start,
+               ar.title, ar.publisher, ar.published_date
+        FROM event_sources es JOIN articles ar USING (article_id) WHERE es.event_id = ? ORDER BY ar.published_date, es.article_id, es.char_start""",
+                                  [event_id]))
+    claims = _dicts(conn.execute("SELECT claim_id, text, property, article_id, char_start FROM claims WHERE subject_event_id = ? ORDER BY claim_id",
+                                 [event_id]))
+    return {"event": event, "reports": reports, "claims": claims}
+
+
+# --- home -----------------------------------------------------------------------------------------
+
+def home_page(conn: sqlite3.Connection) -> dict:
+    counts = {name: conn.execute(f"SELECT count(*) FROM [{name}]").fetchone()[0]
+              for name in ("articles", "events", "quotes", "places", "actors", "claims")}
+    first, last = conn.execute("SELECT min(date_start), max(date_end) FROM events").fetchone()
+    published = conn.execute("SELECT min(published_date), max(published_date) FROM articles").fetchone()
+    places = _dicts(conn.execute(f"""SELECT c.place_id, p.name, p.place_type, p.latitude, p.longitude, c.events, c.first_day, c.last_day
+        FROM [{PLACE_COUNTS}] c JOIN places p USING (place_id) ORDER BY c.events DESC, p.name LIMIT 500"""))
+    actors = _dicts(conn.execute(f"""SELECT ae.actor_id, a.name, a.side, count(*) AS events FROM [{ACTOR_EVENTS}] ae JOIN actors a USING (actor_id)
+        WHERE ae.actor_id IN (SELECT actor_id FROM actors) GROUP BY ae.actor_id ORDER BY events DESC, a.name LIMIT 12"""))
+    articles = _dicts(conn.execute("SELECT article_id, title, publisher, published_date FROM articles ORDER BY published_date, article_id LIMIT 20"))
+    types = [r[0] for r in conn.execute(f"SELECT event_type FROM [{TIMELINE}] GROUP BY event_type ORDER BY sum(events) DESC")]
+    return {"counts": counts, "first": first, "last": last, "published": published, "places": places,
+            "actors": actors, "articles": articles, "more_articles": counts["articles"] > len(articles),
+            "legend": [(t, colour(t)) for t in types], "timeline": timeline(conn)}
+
+
+def timeline(conn: sqlite3.Connection, width: int = 1100, height: int = 160) -> dict:
+    """Events per time bin and type as stacked bars: a day each for a season, a week or a month
+    for longer spans (so the bars stay a few pixels wide), each bar part a link to its events."""
+    rows = conn.execute(f"SELECT day, event_type, events FROM [{TIMELINE}] ORDER BY day").fetchall()
+    if not rows:
+        return {"bars": [], "width": width, "height": height, "ticks": []}
+    from datetime import date, timedelta
+
+    first, last = date.fromisoformat(rows[0][0]), date.fromisoformat(rows[-1][0])
+    span = (last - first).days + 1
+    step = 1 if span <= 240 else 7 if span <= 5 * 365 else 30
+    bins: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for day, event_type, events in rows:
+        bins[(date.fromisoformat(day) - first).days // step][event_type] += events
+    n_bins = (span - 1) // step + 1
+    top = max(sum(b.values()) for b in bins.values())
+    bar_w, plot_h = width / n_bins, height - 24
+    bars = []
+    for i, by_type in sorted(bins.items()):
+        since = first + timedelta(days=i * step)
+        until = since + timedelta(days=step - 1)
+        y = plot_h
+        for event_type in sorted(by_type, key=lambda t: list(TYPE_COLOURS).index(t) if t in TYPE_COLOURS else 99):
+            h = by_type[event_type] / top * (plot_h - 4)
+            y -= h
+            bars.append({"x": round(i * bar_w, 2), "y": round(y, 2), "w": round(max(bar_w - 1, 1), 2), "h": round(max(h, 1), 2),
+                         "colour": colour(event_type), "since": since.isoformat(), "until": until.isoformat(),
+                         "event_type": event_type, "events": by_type[event_type]})
+    ticks, month = [], date(first.year, first.month, 1)
+    while month <= last:
+        if month >= first:
+            ticks.append({"x": round((month - first).days / step * bar_w, 2), "label": month.strftime("%b %Y")})
+        month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    if len(ticks) > 14:
+        ticks = ticks[:: math.ceil(len(ticks) / 14)]
+    return {"bars": bars, "width": width, "height": height, "plot_height": plot_h, "ticks": ticks, "top": top,
+            "step": {1: "day", 7: "week", 30: "30 days"}[step]}
+
+
+def map_points(places: list[dict]) -> list[dict]:
+    """Places with coordinates as map points; places at one point become one point listing them all."""
+    at: dict[tuple, list[dict]] = defaultdict(list)
+    for p in places:
+        if p.get("latitude") is not None and p.get("longitude") is not None:
+            at[(p["latitude"], p["longitude"])].append(p)
+    return [{"lat": lat, "lon": lon, "events": sum(p.get("events", 0) for p in group),
+             "places": [{"id": p["place_id"], "name": p["name"], "events": p.get("events", 0)} for p in group]}
+            for (lat, lon), group in at.items()]
