@@ -96,6 +96,9 @@ class View:
     materialised: bool = True
     lookup_columns: list[str] = field(default_factory=list)  # indexed for the canned queries' joins
     prepare: list[str] = field(default_factory=list)  # statements that make the temporary tables `sql` reads
+    # Table Schema types of the columns that are not strings; a view with types is also written
+    # to the build's (and releases') csv/ and parquet/, typed, for readers who start from the site.
+    types: dict[str, str] = field(default_factory=dict)
 
 
 INTER_TEXT = ", ".join(f"{k} {v}" for k, v in ACLED_INTER.items())
@@ -155,6 +158,9 @@ LEFT JOIN event_source_names s ON s.event_id = e.event_id""",
     sort="event_date",
     lookup_columns=["event_id"],  # events_involving_actor
     prepare=EVENTS_FLAT_PREPARE,
+    types={"event_date": "date", "event_date_end": "date", "latitude": "number", "longitude": "number",
+           **dict.fromkeys(["year", "time_precision", "inter1", "inter2", "interaction", "geo_precision", "reports", "fatalities",
+                            "ucdp_date_prec", "ucdp_where_prec"], "integer")},
 )
 
 QUOTES_WITH_SPEAKERS = View(
@@ -192,6 +198,7 @@ LEFT JOIN events e ON e.event_id = q.event_id""",
     facets=["speaker", "speaker_side", "publisher", "kind"],
     fts_table="quotes_fts",
     sort="said_date",
+    types={"said_date": "date", "published_date": "date", "char_start": "integer", "char_end": "integer"},
 )
 
 EVENT_REPORTS = View(
@@ -253,6 +260,14 @@ FROM events_flat WHERE latitude IS NOT NULL AND longitude IS NOT NULL""",
 )
 
 VIEWS = [EVENTS_FLAT, QUOTES_WITH_SPEAKERS, EVENT_REPORTS, EVENTS_MAP]
+DOWNLOADS = [view for view in VIEWS if view.types]
+
+
+def table_schema(view: View) -> dict:
+    """The Table Schema of a downloaded site table (rowid left out: it is the database's, not the data's)."""
+    return {"description": view.description,
+            "fields": [{"name": name, "type": view.types.get(name, "string"), "description": description}
+                       for name, description in view.columns.items() if name != "rowid"]}
 FACETS = {view.name: view.facets for view in VIEWS}  # their counts are stored (badia.site.facet_counts)
 MAP_TABLES = {"places": ("latitude", "longitude"), "events_flat": ("latitude", "longitude"), "events_map": ("latitude", "longitude")}
 
