@@ -36,15 +36,15 @@ def index_token(token: str) -> str:
 
 
 def folded(*texts: str | None) -> str:
-    return " ".join(index_token(t) for text in texts if text for t in name_key(text))
+    """The words of texts as the index holds them. A word that can be an Arabic article standing
+    alone ("At Tanf", "Dayr az Zawr") is left out, in the index as in queries: it is part of one
+    spelling of a name, not of the name (and the English "a", "an", "at", "as" find nothing)."""
+    return " ".join(token for text in texts if text for t in name_key(text) if (token := index_token(t)) not in ARABIC_ARTICLES)
 
 
 def query_terms(query: str) -> list[str]:
-    """The words of a query as the index holds them. An Arabic article standing alone ("At Tanf")
-    is left out when other words remain: it is part of one spelling of a name, not of the name."""
-    terms = [index_token(t) for t in name_key(query)]
-    kept = [t for t in terms if t not in ARABIC_ARTICLES]
-    return kept or terms
+    """The words of a query as the index holds them (see folded)."""
+    return folded(query).split()
 
 
 def fts_query(terms: list[str]) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from badia.site import facet_counts, pages, search
-from badia.dataset.codes import ACLED_GEO_PRECISION, ACLED_INTER, ACLED_TIME_PRECISION
+from badia.dataset.codes import ACLED_GEO_PRECISION, ACLED_INTER, ACLED_TIME_PRECISION, UCDP_DATE_PREC, UCDP_WHERE_PREC
 from badia.dataset.corpus import read_seed
 from badia.dataset.package import Package
 
@@ -122,31 +122,32 @@ SELECT e.event_id, e.date_start AS event_date, e.date_end AS event_date_end,
 FROM events e JOIN places p ON p.place_id = e.place_id
 LEFT JOIN event_roles r ON r.event_id = e.event_id
 LEFT JOIN event_source_names s ON s.event_id = e.event_id""",
+    # In reading order (a person reads date, type, place, actors, summary first); the codes and ids after.
     {
-        "event_id": "Identifier of the event (events.event_id).",
         "event_date": "ACLED event_date: the first day the event may have happened on (events.date_start).",
         "event_date_end": "The last day the event may have happened on (events.date_end); equals event_date for a known day.",
-        "year": "Year of event_date.",
-        "time_precision": "ACLED time_precision from UCDP date_prec: 1 a known day, 2 a week or less, 3 a month or more.",
         "event_type": "ACLED event type.",
         "sub_event_type": "ACLED sub-event type.",
+        "location": "ACLED location: the name of the place (places.name).",
         "actor1": "ACLED actor1: the name(s) of the event's actor1, '; '-separated.",
         "assoc_actor_1": "ACLED assoc_actor_1: actors allied with actor1, '; '-separated.",
         "actor2": "ACLED actor2: the opposing primary actor(s), '; '-separated; empty for a one-sided event.",
         "assoc_actor_2": "ACLED assoc_actor_2: actors allied with actor2, '; '-separated.",
+        "notes": "ACLED notes: what happened, in our own words (events.summary).",
+        "fatalities": "Deaths as reported; empty = not reported (ACLED would write 0).",
+        "source": "ACLED source: the publishers of the articles that report the event, '; '-separated.",
+        "reports": "Number of reports (event_sources rows) of the event.",
+        "event_id": "Identifier of the event (events.event_id).",
+        "year": "Year of event_date.",
+        "time_precision": "ACLED time_precision from UCDP date_prec: 1 a known day, 2 a week or less, 3 a month or more.",
         "inter1": f"ACLED inter code of actor1 ({INTER_TEXT}).",
         "inter2": "ACLED inter code of actor2.",
         "interaction": "ACLED interaction code: the two inter codes, smaller first (e.g. 12); inter1 x 10 when there is no actor2.",
         "country_iso2": "ISO 3166-1 alpha-2 code(s) of the place's country.",
         "admin1": "First-order administrative unit of the place.",
-        "location": "ACLED location: the name of the place (places.name).",
         "latitude": "WGS84 latitude of the place; empty where no source gives coordinates.",
         "longitude": "WGS84 longitude of the place; empty where no source gives coordinates.",
         "geo_precision": "ACLED geo_precision from UCDP where_prec: 1 the place itself, 2 near it, 3 a larger area.",
-        "source": "ACLED source: the publishers of the articles that report the event, '; '-separated.",
-        "reports": "Number of reports (event_sources rows) of the event.",
-        "notes": "ACLED notes: what happened, in our own words (events.summary).",
-        "fatalities": "Deaths as reported; empty = not reported (ACLED would write 0).",
         "ucdp_date_prec": "UCDP date_prec of the event (events.date_precision): 1 exact day ... 5 a year.",
         "ucdp_where_prec": "UCDP where_prec of the event (events.geo_precision): 1 exact place ... 7 water or airspace.",
         "place_id": "The place (places.place_id).",
@@ -167,13 +168,15 @@ QUOTES_WITH_SPEAKERS = View(
     "quotes_with_speakers",
     "Every quote with its speaker's name and side, the article that prints it and the event it speaks of.",
     """
-SELECT q.quote_id, a.name AS speaker, q.text, q.said_date, a.side AS speaker_side, q.speaker_as_written, q.attribution,
+SELECT coalesce(q.said_date, ar.published_date) AS day, q.quote_id, a.name AS speaker, q.text, q.said_date, a.side AS speaker_side, q.speaker_as_written, q.attribution,
        q.kind, q.speaker_resolution, q.channel, ar.publisher, ar.published_date, q.article_id,
        q.char_start, q.char_end, q.speaker_actor_id, q.event_id, e.summary AS event_summary, q.note, q.rowid AS rowid
 FROM quotes q JOIN articles ar USING (article_id)
 LEFT JOIN actors a ON a.actor_id = q.speaker_actor_id
 LEFT JOIN events e ON e.event_id = q.event_id""",
     {
+        "day": "The day the words were said (said_date) or, where the text does not date them, the day the article was "
+               "published: the order the quotes are shown in, never blank.",
         "quote_id": "Identifier of the quote (quotes.quote_id).",
         "speaker": "The speaker's canonical name (actors.name); empty when unknown.",
         "text": "The quoted words, verbatim.",
@@ -197,8 +200,8 @@ LEFT JOIN events e ON e.event_id = q.event_id""",
     },
     facets=["speaker", "speaker_side", "publisher", "kind"],
     fts_table="quotes_fts",
-    sort="said_date",
-    types={"said_date": "date", "published_date": "date", "char_start": "integer", "char_end": "integer"},
+    sort="day",
+    types={"day": "date", "said_date": "date", "published_date": "date", "char_start": "integer", "char_end": "integer"},
 )
 
 EVENT_REPORTS = View(
@@ -368,6 +371,19 @@ def materialise(conn: sqlite3.Connection, view: View) -> None:
 
 
 # --- serve time -------------------------------------------------------------------------------
+
+# Code columns shown with their meaning ("4: a month"), in facets and cells; the code stays the value.
+CODE_LABELS = {("events", "date_precision"): UCDP_DATE_PREC, ("events", "geo_precision"): UCDP_WHERE_PREC,
+               ("places", "geo_precision"): UCDP_WHERE_PREC, ("events_flat", "ucdp_date_prec"): UCDP_DATE_PREC,
+               ("events_flat", "ucdp_where_prec"): UCDP_WHERE_PREC, ("events_map", "ucdp_where_prec"): UCDP_WHERE_PREC,
+               ("actors", "acled_inter"): ACLED_INTER, ("events_flat", "inter1"): ACLED_INTER, ("events_flat", "inter2"): ACLED_INTER}
+
+
+def code_label(table: str | None, column: str, value):
+    """The value with its meaning where the column holds codes ("4: a month"), else the value."""
+    meaning = CODE_LABELS.get((table, column), {}).get(value)
+    return f"{value}: {meaning}" if meaning else value
+
 
 def cluster_map_config(table: str) -> dict:
     latitude, longitude = MAP_TABLES[table]
