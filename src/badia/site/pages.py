@@ -15,7 +15,7 @@ from collections import defaultdict
 from badia.dataset.codes import UCDP_DATE_PREC, UCDP_WHERE_PREC
 
 TIMELINE = "site_timeline"  # day, event_type, events
-PLACE_COUNTS = "site_place_counts"  # place_id, events, first_day, last_day
+PLACE_COUNTS = "site_place_counts"  # place_id, events, first_day, last_day, main_type
 ACTOR_EVENTS = "site_actor_events"  # actor_id, role, date_start, event_id: an actor's events in date order
 PLACE_ARTICLES = "site_place_articles"  # place_id, article_id, mentions
 METADATA = {
@@ -42,8 +42,15 @@ def store(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS site_actors_parent ON actors (parent_actor_id)")
     conn.execute(f"CREATE TABLE [{TIMELINE}] (day TEXT, event_type TEXT, events INTEGER, PRIMARY KEY (day, event_type)) WITHOUT ROWID")
     conn.execute(f"INSERT INTO [{TIMELINE}] SELECT date_start, event_type, count(*) FROM events GROUP BY 1, 2")
-    conn.execute(f"CREATE TABLE [{PLACE_COUNTS}] (place_id TEXT PRIMARY KEY, events INTEGER, first_day TEXT, last_day TEXT) WITHOUT ROWID")
-    conn.execute(f"INSERT INTO [{PLACE_COUNTS}] SELECT place_id, count(*), min(date_start), max(date_end) FROM events GROUP BY place_id")
+    conn.execute(f"CREATE TABLE [{PLACE_COUNTS}] (place_id TEXT PRIMARY KEY, events INTEGER, first_day TEXT, last_day TEXT, "
+                 "main_type TEXT) WITHOUT ROWID")
+    # main_type: the place's most frequent event type (ties: the first by name), the colour of its map marker.
+    conn.execute(f"""INSERT INTO [{PLACE_COUNTS}]
+        WITH by_type AS (SELECT place_id, event_type, count(*) AS n, min(date_start) AS first_day, max(date_end) AS last_day
+                         FROM events GROUP BY place_id, event_type)
+        SELECT place_id, sum(n), min(first_day), max(last_day),
+               (SELECT b2.event_type FROM by_type b2 WHERE b2.place_id = b.place_id ORDER BY b2.n DESC, b2.event_type LIMIT 1)
+        FROM by_type b GROUP BY place_id""")
     conn.execute(f"CREATE TABLE [{ACTOR_EVENTS}] (actor_id TEXT, role TEXT, date_start TEXT, event_id TEXT, "
                  "PRIMARY KEY (actor_id, role, date_start, event_id)) WITHOUT ROWID")
     conn.execute(f"INSERT INTO [{ACTOR_EVENTS}] SELECT ea.actor_id, ea.role, e.date_start, ea.event_id "
@@ -145,6 +152,7 @@ def place_page(conn: sqlite3.Connection, place_id: str, month: str | None = None
         return None
     place["variant_list"] = [v for v in (place.get("variants") or "").split(";") if v]
     place["where_prec"] = UCDP_WHERE_PREC.get(place.get("geo_precision"), "")
+    place.update(_one(conn, f"SELECT events, main_type FROM [{PLACE_COUNTS}] WHERE place_id = ?", [place_id]) or {"events": 0, "main_type": None})
     bounds = month_bounds(month)
     # An event belongs to a month it overlaps: it starts before the month ends and ends after it begins.
     period = " AND date_start < :until AND coalesce(date_end, date_start) >= :since" if bounds else ""
@@ -169,7 +177,7 @@ def nearby(conn: sqlite3.Connection, place: dict, km: float = NEARBY_KM) -> list
     if lat is None or lon is None:
         return []
     dlat, dlon = km / 111.0, km / (111.0 * max(0.1, math.cos(math.radians(lat))))
-    found = _dicts(conn.execute(f"""SELECT p.place_id, p.name, p.place_type, p.latitude, p.longitude, coalesce(c.events, 0) AS events
+    found = _dicts(conn.execute(f"""SELECT p.place_id, p.name, p.place_type, p.latitude, p.longitude, coalesce(c.events, 0) AS events, c.main_type
         FROM places p LEFT JOIN [{PLACE_COUNTS}] c USING (place_id)
         WHERE p.latitude BETWEEN ? AND ? AND p.longitude BETWEEN ? AND ? AND p.place_id != ?""",
                                     [lat - dlat, lat + dlat, lon - dlon, lon + dlon, place["place_id"]]))
@@ -236,7 +244,7 @@ def home_page(conn: sqlite3.Connection) -> dict:
               for name in ("articles", "events", "quotes", "places", "actors", "claims")}
     first, last = conn.execute("SELECT min(date_start), max(date_end) FROM events").fetchone()
     published = conn.execute("SELECT min(published_date), max(published_date) FROM articles").fetchone()
-    places = _dicts(conn.execute(f"""SELECT c.place_id, p.name, p.place_type, p.latitude, p.longitude, c.events, c.first_day, c.last_day
+    places = _dicts(conn.execute(f"""SELECT c.place_id, p.name, p.place_type, p.latitude, p.longitude, c.events, c.first_day, c.last_day, c.main_type
         FROM [{PLACE_COUNTS}] c JOIN places p USING (place_id) ORDER BY c.events DESC, p.name LIMIT 500"""))
     actors = _dicts(conn.execute(f"""SELECT ae.actor_id, a.name, a.side, count(*) AS events FROM [{ACTOR_EVENTS}] ae JOIN actors a USING (actor_id)
         WHERE ae.actor_id IN (SELECT actor_id FROM actors) GROUP BY ae.actor_id ORDER BY events DESC, a.name LIMIT 12"""))
@@ -287,11 +295,15 @@ def timeline(conn: sqlite3.Connection, width: int = 1100, height: int = 160) -> 
 
 
 def map_points(places: list[dict]) -> list[dict]:
-    """Places with coordinates as map points; places at one point become one point listing them all."""
+    """Places with coordinates as map points; places at one point become one point listing them all,
+    coloured by the event type most frequent at its busiest place."""
     at: dict[tuple, list[dict]] = defaultdict(list)
     for p in places:
         if p.get("latitude") is not None and p.get("longitude") is not None:
             at[(p["latitude"], p["longitude"])].append(p)
-    return [{"lat": lat, "lon": lon, "events": sum(p.get("events", 0) for p in group),
-             "places": [{"id": p["place_id"], "name": p["name"], "events": p.get("events", 0)} for p in group]}
-            for (lat, lon), group in at.items()]
+    points = []
+    for (lat, lon), group in at.items():
+        group.sort(key=lambda p: (-(p.get("events") or 0), p["name"]))
+        points.append({"lat": lat, "lon": lon, "events": sum(p.get("events") or 0 for p in group), "colour": colour(group[0].get("main_type")),
+                       "places": [{"id": p["place_id"], "name": p["name"], "events": p.get("events") or 0} for p in group]})
+    return points

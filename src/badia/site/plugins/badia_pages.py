@@ -10,6 +10,7 @@ under a strict Content-Security-Policy.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
@@ -62,7 +63,8 @@ async def place(datasette, request):
     if found is None:
         raise NotFound(f"no place {place_id}")
     p = found["place"]
-    here = {"place_id": p["place_id"], "name": p["name"], "latitude": p["latitude"], "longitude": p["longitude"], "events": found["total"]}
+    here = {"place_id": p["place_id"], "name": p["name"], "latitude": p["latitude"], "longitude": p["longitude"], "events": p["events"],
+            "main_type": p["main_type"]}
     points = pages.map_points([here] + found["nearby"])
     focus = bounds([here] + found["nearby"]) if p["latitude"] is not None else None
     return await render(datasette, request, "badia_place.html", dict(found, map=map_data(datasette, points, focus) if focus else None))
@@ -101,6 +103,14 @@ async def search_page(datasette, request):
         "cap": search.COUNT_CAP, "kinds": search.KINDS})
 
 
+async def figure(datasette, request):
+    """The figures `badia build` draws (build/figures/), beside the database the site serves."""
+    path = Path(datasette.get_database(DATABASE).path).parent / "figures" / request.url_vars["name"]
+    if not path.is_file():
+        raise NotFound("no such figure")
+    return Response(path.read_bytes(), content_type="image/svg+xml")
+
+
 async def map_script():
     return Response((STATIC_DIR / "badia-map.js").read_text(encoding="utf-8"), content_type="text/javascript; charset=utf-8")
 
@@ -114,4 +124,16 @@ def register_routes():
         (rf"^/events/(?P<event_id>{ID})$", event),
         (r"^/search$", search_page),
         (r"^/-/badia-map\.js$", map_script),
+        (r"^/figures/(?P<name>[a-z0-9_-]{1,40}\.svg)$", figure),
     ]
+
+
+@hookimpl
+def startup(datasette):
+    """Read the databases' schemas into Datasette's internal database before the first request.
+    Otherwise the first page's map asks for a dozen tiles at once while the first request fills
+    it: datasette-tiles then reads it mid-write ("database table is locked: columns"), and each
+    tile fails after seconds holding one of Datasette's few query threads (pages stalled)."""
+    async def read_schemas():
+        await datasette.refresh_schemas()
+    return read_schemas

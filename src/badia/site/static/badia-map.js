@@ -23,7 +23,7 @@ function draw(holder, data) {
   }
   data.points.forEach(function (p) {
     var radius = 5 + 15 * Math.sqrt((p.events || 0) / most);
-    var marker = L.circleMarker([p.lat, p.lon], { radius: radius, color: "#1d3557", weight: 1.5, fillColor: "#e76f51", fillOpacity: 0.75 });
+    var marker = L.circleMarker([p.lat, p.lon], { radius: radius, color: "#333", weight: 1, fillColor: p.colour, fillOpacity: 0.8 });
     var popup = document.createElement("div"), list = document.createElement("ul");
     popup.className = "badia-popup";
     p.places.forEach(function (place) { list.appendChild(link(place)); });
