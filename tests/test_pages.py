@@ -114,3 +114,22 @@ async def test_every_event_page_shows_all_its_reports_quotes_and_claims(site):
         assert {q["quote_id"] for q in rows("quotes") if q["event_id"] == event["event_id"]} == set(re.findall(r"#quote-([^\"]+)\"", page))
         assert {c["claim_id"] for c in rows("claims") if c["subject_event_id"] == event["event_id"]} == set(re.findall(r"#claim-([^\"]+)\"", page))
     assert (await site.client.get("/events/no_such_event")).status_code == 404
+
+
+@pytest.mark.asyncio
+async def test_table_pages_read_well(site):
+    from badia.dataset.codes import UCDP_DATE_PREC
+
+    events = rows("events")
+    flat = await html(site, "/badia/events_flat")
+    facet = flat.split('data-column="event_date"', 1)[1].split("</ul>", 1)[0]
+    days = re.findall(r">(\d{4}-\d{2}-\d{2})</a>", facet)
+    assert days and days == sorted(days) and set(days) <= {e["date_start"] for e in events}
+    table = await html(site, "/badia/events")
+    facet = table.split('data-column="date_precision"', 1)[1].split("</ul>", 1)[0]
+    for code in {int(e["date_precision"]) for e in events}:
+        assert f">{code}: {UCDP_DATE_PREC[code]}</a>" in facet
+    # Row pages: labels and values, an event's id linked to its page.
+    event = events[0]
+    row = await html(site, f"/badia/events/{event['event_id']}")
+    assert '<dl class="row-fields">' in row and f'href="/events/{event["event_id"]}"' in row and f'href="/places/{event["place_id"]}"' in row

@@ -17,7 +17,7 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup
 
 from badia.site import pages, search
-from badia.site.views import DATABASE, STATIC_DIR, TILE_LAYER, TILE_LAYER_OPTIONS
+from badia.site.views import DATABASE, STATIC_DIR, TILE_LAYER, TILE_LAYER_OPTIONS, code_label
 
 ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,119}"
 LEAFLET = "/-/static-plugins/datasette_leaflet/leaflet-v1.7.1"
@@ -126,6 +126,12 @@ def register_routes():
         (r"^/-/badia-map\.js$", map_script),
         (r"^/figures/(?P<name>[a-z0-9_-]{1,40}\.svg)$", figure),
     ]
+
+
+@hookimpl
+def extra_template_vars():
+    """code_label for templates/_facet_results.html: a code's meaning beside it."""
+    return {"code_label": code_label}
 
 
 @hookimpl

@@ -21,7 +21,6 @@ from datasette.tracer import trace
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 
 from badia.site import facet_counts
-from badia.site.views import code_label
 
 
 @hookimpl(wrapper=True)
@@ -119,8 +118,7 @@ class FastColumnFacet(ColumnFacet):
             selected = (column_qs, str(value)) in qs_pairs
             toggle = (path_with_removed_args(self.request, {column_qs: str(value)}) if selected
                       else path_with_added_args(self.request, {column_qs: value}))
-            label = expanded.get((column, value), code_label(self.table, column, value))
-            values.append({"value": value, "label": label, "count": count,
+            values.append({"value": value, "label": expanded.get((column, value), value), "count": count,
                            "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(toggle)), "selected": selected})
         return {"name": column, "type": self.type, "hideable": source != "metadata",
                 "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet": column})),
@@ -136,8 +134,7 @@ class FastDateFacet(DateFacet):
         facet_size = self.get_facet_size()
         counted = await stored_counts(self, sorted(set(names.values())), facet_size + 1) if configs else {}
         if not counted or any(name not in counted for name in names.values()):
-            results, timed_out = await super().facet_results()
-            return in_date_order(results), timed_out
+            return await super().facet_results()
         args = dict(self.get_querystring_pairs())
         results = []
         for config in configs:
@@ -152,12 +149,4 @@ class FastDateFacet(DateFacet):
             results.append({"name": column, "type": self.type, "results": values, "hideable": config["source"] != "metadata",
                             "toggle_url": path_with_removed_args(self.request, {"_facet_date": column}),
                             "truncated": len(rows) > facet_size})
-        return in_date_order(results), []
-
-
-def in_date_order(results: list[dict]) -> list[dict]:
-    """A date facet's values in date order (Datasette lists them by count): the most frequent
-    days are still the ones shown, but read as a calendar."""
-    for result in results:
-        result["results"] = sorted(result["results"], key=lambda v: str(v["value"]))
-    return results
+        return results, []
