@@ -288,7 +288,7 @@ def page_urls(build: Path) -> dict[str, str]:
         place, etype = conn.execute("SELECT place_id, event_type FROM events GROUP BY 1, 2 ORDER BY count(*) DESC LIMIT 1").fetchone()
         event_word = conn.execute("SELECT summary FROM events ORDER BY rowid LIMIT 1 OFFSET 1000").fetchone()[0].split()[1].strip(".,")
         rare_place = conn.execute("SELECT place_id FROM events GROUP BY 1 ORDER BY count(*), place_id LIMIT 1 "
-                                  "OFFSET min(1000, (SELECT count(DISTINCT place_id) - 1 FROM events))").fetchone()[0]
+                                  "OFFSET min(1000, (SELECT count(DISTINCT place_id) / 2 FROM events))").fetchone()[0]
         place_name, month = conn.execute("SELECT p.name, substr(max(e.date_start), 1, 7) FROM places p JOIN events e USING (place_id) "
                                          "WHERE p.place_id = ?", [place]).fetchone()
         actor = conn.execute("SELECT actor_id FROM event_actors GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()[0]

@@ -11,25 +11,29 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections import defaultdict
+from datetime import date, timedelta
 
 from badia.dataset.codes import UCDP_DATE_PREC, UCDP_WHERE_PREC
 
 TIMELINE = "site_timeline"  # day, event_type, events
-PLACE_COUNTS = "site_place_counts"  # place_id, events, first_day, last_day, main_type
+PLACE_COUNTS = "site_place_counts"  # place_id, events, first_day, last_day, main_type, longest_days
 ACTOR_EVENTS = "site_actor_events"  # actor_id, role, date_start, event_id: an actor's events in date order
 PLACE_ARTICLES = "site_place_articles"  # place_id, article_id, mentions
+PLACE_MONTHS = "site_place_months"  # place_id, month, events: the months a place's events overlap
 METADATA = {
     TIMELINE: {"hidden": True, "description": "Events per day and type, for the home page's timeline."},
     PLACE_COUNTS: {"hidden": True, "description": "Events per place, for the home page's map and lists."},
     ACTOR_EVENTS: {"hidden": True, "description": "Each actor's events in date order, for the actor pages."},
     PLACE_ARTICLES: {"hidden": True, "description": "The articles that mention each place, for the place pages."},
+    PLACE_MONTHS: {"hidden": True, "description": "Events per place and month they overlap, for the place pages' month links."},
 }
 ROLES = {"actor1": "Actor 1", "assoc_actor_1": "Allied with actor 1", "actor2": "Actor 2", "assoc_actor_2": "Allied with actor 2"}
 # One colour per ACLED event type (ColorBrewer Dark2), shared by the timeline and the maps.
 TYPE_COLOURS = {"Battles": "#d95f02", "Explosions/Remote violence": "#e7298a", "Violence against civilians": "#7570b3",
                 "Protests": "#66a61e", "Riots": "#e6ab02", "Strategic developments": "#1b9e77"}
 OTHER_COLOUR = "#666666"
-PAGE_EVENTS = 200  # a place's or actor role's events shown on one page; the rest one link away
+PAGE_EVENTS = 200  # a place's events shown on one page; the rest one link away
+ROLE_EVENTS = 50  # an actor's events shown per role (an actor has up to four roles): the rest one link away
 NEARBY_KM = 60
 
 
@@ -43,14 +47,24 @@ def store(conn: sqlite3.Connection) -> None:
     conn.execute(f"CREATE TABLE [{TIMELINE}] (day TEXT, event_type TEXT, events INTEGER, PRIMARY KEY (day, event_type)) WITHOUT ROWID")
     conn.execute(f"INSERT INTO [{TIMELINE}] SELECT date_start, event_type, count(*) FROM events GROUP BY 1, 2")
     conn.execute(f"CREATE TABLE [{PLACE_COUNTS}] (place_id TEXT PRIMARY KEY, events INTEGER, first_day TEXT, last_day TEXT, "
-                 "main_type TEXT) WITHOUT ROWID")
+                 "main_type TEXT, longest_days INTEGER) WITHOUT ROWID")
     # main_type: the place's most frequent event type (ties: the first by name), the colour of its map marker.
+    # longest_days: its longest event's span, so that a month's events are read from an index range (place_month_events).
     conn.execute(f"""INSERT INTO [{PLACE_COUNTS}]
-        WITH by_type AS (SELECT place_id, event_type, count(*) AS n, min(date_start) AS first_day, max(date_end) AS last_day
+        WITH by_type AS (SELECT place_id, event_type, count(*) AS n, min(date_start) AS first_day, max(date_end) AS last_day,
+                                max(julianday(coalesce(date_end, date_start)) - julianday(date_start)) AS longest
                          FROM events GROUP BY place_id, event_type)
         SELECT place_id, sum(n), min(first_day), max(last_day),
-               (SELECT b2.event_type FROM by_type b2 WHERE b2.place_id = b.place_id ORDER BY b2.n DESC, b2.event_type LIMIT 1)
+               (SELECT b2.event_type FROM by_type b2 WHERE b2.place_id = b.place_id ORDER BY b2.n DESC, b2.event_type LIMIT 1),
+               CAST(max(longest) AS INTEGER)
         FROM by_type b GROUP BY place_id""")
+    conn.execute(f"CREATE TABLE [{PLACE_MONTHS}] (place_id TEXT, month TEXT, events INTEGER, PRIMARY KEY (place_id, month)) WITHOUT ROWID")
+    conn.execute(f"""INSERT INTO [{PLACE_MONTHS}]
+        WITH RECURSIVE spans(place_id, month, last_month) AS (
+            SELECT place_id, substr(date_start, 1, 7), substr(coalesce(date_end, date_start), 1, 7) FROM events
+            UNION ALL
+            SELECT place_id, strftime('%Y-%m', month || '-01', '+1 month'), last_month FROM spans WHERE month < last_month)
+        SELECT place_id, month, count(*) FROM spans GROUP BY place_id, month""")
     conn.execute(f"CREATE TABLE [{ACTOR_EVENTS}] (actor_id TEXT, role TEXT, date_start TEXT, event_id TEXT, "
                  "PRIMARY KEY (actor_id, role, date_start, event_id)) WITHOUT ROWID")
     conn.execute(f"INSERT INTO [{ACTOR_EVENTS}] SELECT ea.actor_id, ea.role, e.date_start, ea.event_id "
@@ -116,25 +130,6 @@ def quotes_where(conn: sqlite3.Connection, where: str, params, limit: int = 500)
         WHERE {where} ORDER BY coalesce(q.said_date, ar.published_date), q.quote_id LIMIT {limit}""", params))
 
 
-def months(conn: sqlite3.Connection, sql: str, params) -> list[tuple[str, int]]:
-    """(YYYY-MM, events) of the months some events overlap, from (date_start, date_end) rows."""
-    counts: dict[str, int] = defaultdict(int)
-    for start, end in conn.execute(sql, params):
-        for month in month_span(start, end or start):
-            counts[month] += 1
-    return sorted(counts.items())
-
-
-def month_span(start: str, end: str) -> list[str]:
-    year, month = int(start[:4]), int(start[5:7])
-    last = (int(end[:4]), int(end[5:7]))
-    out = []
-    while (year, month) <= last and len(out) < 240:
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
-
-
 def month_bounds(month: str | None) -> tuple[str, str] | None:
     """A month ("2017-06") as its first and last day, or None when it is not one."""
     if not month or len(month) != 7 or not month[:4].isdigit() or month[4] != "-" or not month[5:].isdigit() or not 1 <= int(month[5:]) <= 12:
@@ -152,11 +147,17 @@ def place_page(conn: sqlite3.Connection, place_id: str, month: str | None = None
         return None
     place["variant_list"] = [v for v in (place.get("variants") or "").split(";") if v]
     place["where_prec"] = UCDP_WHERE_PREC.get(place.get("geo_precision"), "")
-    place.update(_one(conn, f"SELECT events, main_type FROM [{PLACE_COUNTS}] WHERE place_id = ?", [place_id]) or {"events": 0, "main_type": None})
+    place.update(_one(conn, f"SELECT events, main_type, longest_days FROM [{PLACE_COUNTS}] WHERE place_id = ?", [place_id])
+                 or {"events": 0, "main_type": None, "longest_days": 0})
     bounds = month_bounds(month)
-    # An event belongs to a month it overlaps: it starts before the month ends and ends after it begins.
-    period = " AND date_start < :until AND coalesce(date_end, date_start) >= :since" if bounds else ""
-    params = {"place": place_id, "since": bounds[0] if bounds else "", "until": bounds[1] if bounds else ""}
+    # An event belongs to a month it overlaps: it starts before the month ends and ends after it
+    # begins. It starts at most the place's longest span before the month: an index range, not
+    # every earlier event of the place.
+    period = " AND date_start >= :earliest AND date_start < :until AND coalesce(date_end, date_start) >= :since" if bounds else ""
+    params = {"place": place_id, "since": "", "until": "", "earliest": ""}
+    if bounds:
+        earliest = date.fromisoformat(bounds[0]) - timedelta(days=place.get("longest_days") or 0)
+        params.update(since=bounds[0], until=bounds[1], earliest=earliest.isoformat())
     total = conn.execute(f"SELECT count(*) FROM events WHERE place_id = :place{period}", params).fetchone()[0]
     ids = [r[0] for r in conn.execute(f"SELECT event_id FROM events WHERE place_id = :place{period} "
                                       f"ORDER BY date_start, event_id LIMIT {PAGE_EVENTS}", params)]
@@ -165,7 +166,7 @@ def place_page(conn: sqlite3.Connection, place_id: str, month: str | None = None
         ORDER BY ar.published_date, pa.article_id LIMIT 200""", [place_id]))
     return {
         "place": place, "month": month if bounds else None, "total": total, "events": events_by_id(conn, ids),
-        "months": months(conn, "SELECT date_start, date_end FROM events WHERE place_id = ?", [place_id]),
+        "months": conn.execute(f"SELECT month, events FROM [{PLACE_MONTHS}] WHERE place_id = ? ORDER BY month", [place_id]).fetchall(),
         "articles": articles, "nearby": nearby(conn, place), "claims": _dicts(conn.execute(
             "SELECT claim_id, text, property, article_id, char_start FROM claims WHERE subject_place_id = ? ORDER BY claim_id LIMIT 100", [place_id])),
     }
@@ -207,7 +208,7 @@ def actor_page(conn: sqlite3.Connection, actor_id: str) -> dict | None:
         count = conn.execute(f"SELECT count(*) FROM [{ACTOR_EVENTS}] WHERE actor_id = ? AND role = ?", [actor_id, role]).fetchone()[0]
         if count:
             ids = [r[0] for r in conn.execute(f"SELECT event_id FROM [{ACTOR_EVENTS}] WHERE actor_id = ? AND role = ? "
-                                              f"ORDER BY date_start, event_id LIMIT {PAGE_EVENTS}", [actor_id, role])]
+                                              f"ORDER BY date_start, event_id LIMIT {ROLE_EVENTS}", [actor_id, role])]
             roles.append({"role": role, "label": label, "count": count, "events": events_by_id(conn, ids)})
     speakers = [actor_id] + [m["actor_id"] for m in members] + ([parent["actor_id"]] if parent else [])
     quotes = []
@@ -261,8 +262,6 @@ def timeline(conn: sqlite3.Connection, width: int = 1100, height: int = 160) -> 
     rows = conn.execute(f"SELECT day, event_type, events FROM [{TIMELINE}] ORDER BY day").fetchall()
     if not rows:
         return {"bars": [], "width": width, "height": height, "ticks": []}
-    from datetime import date, timedelta
-
     first, last = date.fromisoformat(rows[0][0]), date.fromisoformat(rows[-1][0])
     span = (last - first).days + 1
     step = 1 if span <= 240 else 7 if span <= 5 * 365 else 30
