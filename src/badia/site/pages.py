@@ -41,7 +41,7 @@ def store(conn: sqlite3.Connection) -> None:
     """The pages' tables and indexes, counted once in SQLite (1M events never pass through Python)."""
     conn.execute("CREATE INDEX IF NOT EXISTS site_events_place_date ON events (place_id, date_start, event_id)")
     conn.execute("CREATE INDEX IF NOT EXISTS site_quotes_event ON quotes (event_id)")
-    conn.execute("CREATE INDEX IF NOT EXISTS site_quotes_speaker_date ON quotes (speaker_actor_id, said_date)")
+    conn.execute("CREATE INDEX IF NOT EXISTS site_quotes_speaker_date ON quotes (speaker_actor_id, said_date, quote_id)")
     conn.execute("CREATE INDEX IF NOT EXISTS site_claims_event ON claims (subject_event_id)")
     conn.execute("CREATE INDEX IF NOT EXISTS site_actors_parent ON actors (parent_actor_id)")
     conn.execute(f"CREATE TABLE [{TIMELINE}] (day TEXT, event_type TEXT, events INTEGER, PRIMARY KEY (day, event_type)) WITHOUT ROWID")
@@ -122,12 +122,22 @@ def events_by_id(conn: sqlite3.Connection, event_ids: list[str]) -> list[dict]:
     return [events[i] for i in event_ids if i in events]
 
 
-def quotes_where(conn: sqlite3.Connection, where: str, params, limit: int = 500) -> list[dict]:
+def quotes_where(conn: sqlite3.Connection, where: str, params, limit: int = 500,
+                 order: str = "coalesce(q.said_date, ar.published_date), q.quote_id") -> list[dict]:
     return _dicts(conn.execute(f"""
         SELECT q.quote_id, q.text, q.kind, q.said_date, q.event_id, q.article_id, q.char_start, q.speaker_as_written,
                q.speaker_actor_id, a.name AS speaker, ar.publisher, ar.published_date
         FROM quotes q JOIN articles ar USING (article_id) LEFT JOIN actors a ON a.actor_id = q.speaker_actor_id
-        WHERE {where} ORDER BY coalesce(q.said_date, ar.published_date), q.quote_id LIMIT {limit}""", params))
+        WHERE {where} ORDER BY {order} LIMIT {limit}""", params))
+
+
+def said_by(conn: sqlite3.Connection, speaker: str, limit: int) -> list[dict]:
+    """A speaker's first quotes, dated ones in date order then undated ones: both read in order
+    from the index (speaker, said_date, quote_id), never every quote of a prolific speaker sorted."""
+    dated = quotes_where(conn, "q.speaker_actor_id = ? AND q.said_date IS NOT NULL", [speaker], limit, order="q.said_date, q.quote_id")
+    if len(dated) == limit:
+        return dated
+    return dated + quotes_where(conn, "q.speaker_actor_id = ? AND q.said_date IS NULL", [speaker], limit - len(dated), order="q.quote_id")
 
 
 def month_bounds(month: str | None) -> tuple[str, str] | None:
@@ -212,9 +222,9 @@ def actor_page(conn: sqlite3.Connection, actor_id: str) -> dict | None:
             roles.append({"role": role, "label": label, "count": count, "events": events_by_id(conn, ids)})
     speakers = [actor_id] + [m["actor_id"] for m in members] + ([parent["actor_id"]] if parent else [])
     quotes = []
-    for speaker in speakers:  # each speaker's first quotes by its index, then merged: no sort of all of them
-        quotes.extend(quotes_where(conn, "q.speaker_actor_id = ?", [speaker], limit=100))
-    quotes.sort(key=lambda q: (q["said_date"] or q["published_date"] or "", q["quote_id"]))
+    for speaker in speakers:  # each speaker's first quotes, then merged: no sort of all of them
+        quotes.extend(said_by(conn, speaker, 100))
+    quotes.sort(key=lambda q: (q["said_date"] is None, q["said_date"] or "", q["quote_id"]))
     # Not "actor": Datasette's templates already have one (the signed-in actor).
     return {"actor_row": actor, "parent": parent, "members": members, "roles": roles, "quotes": quotes[:200],
             "more_quotes": len(quotes) > 200}
