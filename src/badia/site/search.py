@@ -47,10 +47,9 @@ def query_terms(query: str) -> list[str]:
     return folded(query).split()
 
 
-def fts_query(terms: list[str]) -> str:
-    """An FTS5 phrase of the terms; the last is also a prefix when long enough to mean something."""
-    phrase = '"' + " ".join(t.replace('"', '""') for t in terms) + '"'
-    return phrase + ("*" if len(terms[-1]) >= 3 else "")
+def fts_query(terms: list[str], prefix: bool = False) -> str:
+    """An FTS5 phrase of the terms, its last word also as a prefix if asked."""
+    return '"' + " ".join(t.replace('"', '""') for t in terms) + '"' + ("*" if prefix else "")
 
 
 # --- build time -------------------------------------------------------------------------------
@@ -122,7 +121,15 @@ def search(conn: sqlite3.Connection, query: str, kinds: list[str] | None = None,
     terms = query_terms(query)
     if not terms:
         return []
-    match = fts_query(terms)
+    groups = matching(conn, fts_query(terms), kinds, limit, after)
+    if not groups and len(terms[-1]) >= 3:
+        # Nothing has these words: perhaps the last is only begun ("Palmy"). A prefix is asked only
+        # then: it merges the rows of every word it begins (100k events: ~1 ms exact, ~160 ms prefix).
+        groups = matching(conn, fts_query(terms, prefix=True), kinds, limit, after)
+    return groups
+
+
+def matching(conn: sqlite3.Connection, match: str, kinds: list[str] | None, limit: int, after: int) -> list[Group]:
     ranges = {kind: (first, last) for kind, first, last in conn.execute(f"SELECT kind, first_rowid, last_rowid FROM [{KINDS_TABLE}]")}
     groups = []
     for kind in kinds or list(KINDS):

@@ -253,9 +253,9 @@ SELECT event_id, event_date, event_type, sub_event_type, actor1, actor2, locatio
                    'description', notes, 'link', '/events/' || event_id) AS popup,
        rowid AS rowid
 FROM events_flat WHERE latitude IS NOT NULL AND longitude IS NOT NULL""",
-    {**{name: EVENTS_FLAT.columns[name] for name in (
-        "event_id", "event_date", "event_type", "sub_event_type", "actor1", "actor2", "location", "latitude",
-        "longitude", "ucdp_where_prec", "notes", "source")},
+    {**{name: EVENTS_FLAT.columns[name] for name in (  # in reading order, as events_flat
+        "event_date", "event_type", "sub_event_type", "location", "actor1", "actor2", "notes", "source", "event_id",
+        "latitude", "longitude", "ucdp_where_prec")},
      "popup": "What the map's marker shows (datasette-cluster-map's popup): date, type, place, summary and a link to the event's page.",
      "rowid": EVENTS_FLAT.columns["rowid"]},
     facets=["event_type", "sub_event_type", "actor1"],
