@@ -40,7 +40,8 @@ NEARBY_KM = 60
 
 def store(conn: sqlite3.Connection) -> None:
     """The pages' tables and indexes, counted once in SQLite (1M events never pass through Python)."""
-    conn.execute("CREATE INDEX IF NOT EXISTS site_events_place_date ON events (place_id, date_start, event_id)")
+    # date_end in the index: a month's events at a place are selected and counted from the index alone.
+    conn.execute("CREATE INDEX IF NOT EXISTS site_events_place_date ON events (place_id, date_start, date_end, event_id)")
     conn.execute("CREATE INDEX IF NOT EXISTS site_quotes_event ON quotes (event_id)")
     conn.execute("CREATE INDEX IF NOT EXISTS site_quotes_speaker_date ON quotes (speaker_actor_id, said_date, quote_id)")
     conn.execute("CREATE INDEX IF NOT EXISTS site_claims_event ON claims (subject_event_id)")
