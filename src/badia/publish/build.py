@@ -13,9 +13,7 @@ import csv
 import functools
 import io
 import json
-import shutil
 import sqlite3
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +25,7 @@ import sqlite_utils
 
 from badia.site import facet_counts
 from badia.dataset.package import Package, Resource, load_package
+from badia.files import staged_folder
 from badia.problems import Refused
 from badia.dataset.tables import Table
 from badia.validate.checks import FORMULA_STARTS, validate
@@ -48,15 +47,8 @@ def build(root: Path | str, out: Path | None = None) -> Path:
     if problems:
         raise BuildRefused(problems)
     package = load_package(root)
-    recover(out)
-    staging = out.with_name(f".{out.name}.staging-{uuid.uuid4().hex[:8]}")
-    staging.mkdir(parents=True)
-    try:
+    with staged_folder(out) as staging:
         write_all(package, tables, staging)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    swap(staging, out)
     return out
 
 
@@ -78,28 +70,6 @@ def write_all(package: Package, tables: dict[str, Table], folder: Path) -> None:
 
     (folder / "metadata.json").write_text(json.dumps(datasette_metadata(package), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (folder / "datapackage.json").write_text(json.dumps(built_datapackage(package), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def recover(out: Path) -> None:
-    """Finish a swap that was interrupted between its two renames, and clear stale staging folders."""
-    previous = out.with_name(f".{out.name}.previous")
-    if previous.exists():
-        if out.exists():
-            shutil.rmtree(previous)
-        else:
-            previous.rename(out)
-    for stale in out.parent.glob(f".{out.name}.staging-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-
-
-def swap(staging: Path, out: Path) -> None:
-    """Replace `out` with `staging`: the old build is kept aside until the new one is in place."""
-    previous = out.with_name(f".{out.name}.previous")
-    if out.exists():
-        out.rename(previous)
-    staging.rename(out)
-    if previous.exists():
-        shutil.rmtree(previous)
 
 
 # --- cell formatting, shared by CSV and SQLite ----------------------------------------------
