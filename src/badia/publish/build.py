@@ -142,9 +142,8 @@ def write_site_tables(folder: Path) -> None:
             names = ", ".join(f"[{n}]" for n in resource.field_names)
             writer = None
             for i, frame in enumerate(pd.read_sql_query(f"SELECT {names} FROM [{view.name}] ORDER BY rowid", conn, chunksize=BATCH_ROWS)):
-                for fdef in resource.fields:
-                    if fdef["type"] in PANDAS_DTYPE:
-                        frame[fdef["name"]] = frame[fdef["name"]].astype(PANDAS_DTYPE[fdef["type"]])
+                for fdef in resource.fields:  # the dtypes tables.coerce gives the curated tables
+                    frame[fdef.name] = frame[fdef.name].astype(fdef.pandas_dtype)
                 table = Table(resource, frame, np.arange(len(frame)))
                 write_csv(table, folder / "csv" / f"{view.name}.csv", append=i > 0)
                 arrow = arrow_table(table)
@@ -154,9 +153,6 @@ def write_site_tables(folder: Path) -> None:
                 writer.close()
     finally:
         conn.close()
-
-
-PANDAS_DTYPE = {"integer": "Int64", "number": "Float64", "string": "string"}
 
 
 # --- Parquet ---------------------------------------------------------------------------------
