@@ -283,7 +283,8 @@ def built_datapackage(package: Package) -> dict:
 
     for view in site.DOWNLOADS:
         resources.append({"name": view.name, "path": f"csv/{view.name}.csv", "profile": "tabular-data-resource", "format": "csv",
-                          "mediatype": "text/csv", "encoding": "utf-8", "description": view.description, "schema": site.table_schema(view)})
+                          "mediatype": "text/csv", "encoding": "utf-8", "description": view.description, "schema": site.table_schema(view),
+                          "derived": True})  # made from the curated tables: `badia diff` leaves it out
     for name in [*package.resources, *(view.name for view in site.DOWNLOADS)]:
         resources.append({"name": f"{name}_parquet", "path": f"parquet/{name}.parquet", "format": "parquet",
                           "mediatype": "application/vnd.apache.parquet", "description": f"The {name} table as typed Parquet (same schema as {name})."})
