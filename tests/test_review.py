@@ -28,6 +28,8 @@ import pytest
 from conftest import ROOT, copy_dataset, run_badia
 from test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, missing_browser
 
+pytestmark = pytest.mark.e2e  # the review server as a subprocess and a real browser
+
 FIXTURES = ROOT / "tests" / "fixtures" / "assist"
 ARTICLE = "fx1_wire_tanf"
 MISSED = "Our aim is to reach al-Bukamal before the regime does"

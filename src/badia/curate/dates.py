@@ -227,9 +227,9 @@ def resolve(match: re.Match, ref: date) -> DateRange | None:
         monday = ref + relativedelta(weekday=MO(-1)) - timedelta(days=7)
         return _range(monday, monday + timedelta(days=6), 3, "the calendar week (Monday-Sunday) before the article's week")
     if kind == "thisweek":
+        # A Monday's "this week" is that Monday, as data/CURATION_NOTES.md reads it and validate's
+        # date-window rule checks: a draft dated otherwise would be refused when applied.
         monday = ref + relativedelta(weekday=MO(-1))
-        if monday == ref:
-            return _range(ref - timedelta(days=6), ref, 3, "the seven days up to the article's date (published on a Monday)")
         return _range(monday, ref, 3, "Monday of the article's week up to the article's date")
     if kind == "thismonth":
         first = ref.replace(day=1)
