@@ -98,7 +98,8 @@ def cmd_assist(args) -> int:
         done = apply_drafts(load_package(args.root), args.article_id)
         added = ", ".join(f"{n} {table}" for table, n in done.added.items()) or "no rows"
         print(f"applied drafts/{args.article_id}: added {added}; {done.rejected} rejected; "
-              + ("draft folder removed" if done.folder_removed else f"{done.waiting} row(s) still to review"))
+              + ("draft folder removed" if done.folder_removed else f"{done.waiting} row(s) still to review" if done.waiting
+                  else f"draft files removed; drafts/{args.article_id}/ kept for the other files in it"))
         return EXIT_VALID
     folder, counts = draft_to_folder(args.root, args.article_id, gazetteer=args.gazetteer)
     print(f"drafted {folder}: " + ", ".join(f"{n} {table}" for table, n in counts.items()))
@@ -151,8 +152,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--build", help="build folder to serve (default: ROOT/build)")
     s.set_defaults(func=cmd_serve)
 
-    r = sub.add_parser("release", help="build afresh and write build/release/badia-<version>.zip with SHA256SUMS")
-    r.add_argument("--out", help="output folder (default: ROOT/build/release)")
+    r = sub.add_parser("release", help="build afresh and write releases/badia-<version>.zip with SHA256SUMS")
+    r.add_argument("--out", help="output folder (default: ROOT/releases)")
     r.set_defaults(func=cmd_release)
 
     d = sub.add_parser("docs", help="write docs/data-dictionary.md and docs/figures/ from the schemas and the data")

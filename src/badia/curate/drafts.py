@@ -25,7 +25,7 @@ from badia.curate.gazetteer import GazetteerUnavailable, open_gazetteer
 from badia.curate.knowledge import Knowledge, load_knowledge, published, read_rows
 from badia.dataset.package import Package, inside, load_package
 from badia.problems import Problem, Refused
-from badia.validate.drafts import NOTE, REVIEW, TABLE_ORDER, DraftTable, _review, draft_folder, draft_tables
+from badia.validate.drafts import DRAFT_FILES, NOTE, REVIEW, TABLE_ORDER, DraftTable, _review, draft_folder, draft_tables
 
 SUMMARY_VERBS = {
     "Air/drone strike": "carried out air strikes", "Shelling/artillery/missile attack": "shelled positions",
@@ -240,6 +240,9 @@ def apply_drafts(package: Package, article_id: str) -> Applied:
         raise DraftError([Problem(rel, "no draft for this article", f"draft it first with `badia assist {article_id}`", code="draft.missing")])
     problems: list[Problem] = []
     tables = draft_tables(package, folder, problems)
+    if not tables and not problems:
+        raise DraftError([Problem(rel, "holds no draft table", f"draft the article with `badia assist {article_id}`; this folder is left as it is",
+                                  code="draft.empty")])
     accepted: dict[str, list[list[str]]] = {}
     keep: dict[str, list[list[str]]] = {}
     rejected = 0
@@ -287,9 +290,21 @@ def apply_drafts(package: Package, article_id: str) -> Applied:
     if waiting:
         for table in tables:
             _rewrite(package.root / table.path, table.header, keep[table.name])
-    else:
-        shutil.rmtree(folder)
-    return Applied({name: len(rows) for name, rows in accepted.items()}, rejected, waiting, not waiting)
+    return Applied({name: len(rows) for name, rows in accepted.items()}, rejected, waiting, not waiting and remove_draft(folder))
+
+
+def remove_draft(folder: Path) -> bool:
+    """Remove a finished draft: its own files (DRAFT_FILES), then the folder if that emptied it.
+    Anything else a contributor put there is kept, with the folder; never a recursive delete."""
+    for name in DRAFT_FILES:
+        path = folder / name
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
+    try:
+        folder.rmdir()
+    except OSError:
+        return False
+    return True
 
 
 def _check_keys(package: Package, table: DraftTable, resource, rows: list[list[str]], lines: list[int], problems: list[Problem]) -> None:

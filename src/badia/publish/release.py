@@ -1,6 +1,6 @@
 """Release: a citable, verifiable archive of one version of the dataset, and the generated docs.
 
-`badia release` builds the current data afresh and writes build/release/badia-<version>.zip
+`badia release` builds the current data afresh and writes releases/badia-<version>.zip
 (plus badia-<version>.zip.sha256). The archive holds one folder, badia-<version>/, with the CSV
 and Parquet tables, the SQLite database, a datapackage.json for those files, the data
 dictionary, the figures, this version's CHANGELOG entry, LICENSE, CITATION.cff, a README and
@@ -41,6 +41,8 @@ SEMVER = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Z
 ENTRY_HEADING = re.compile(r"^## \[(?P<version>[^\]]+)\] - (?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[ \t]*$", re.M)
 ROOT_FILES = ("LICENSE", "CITATION.cff")
 CHUNK = 1 << 20
+RELEASES = "releases"  # at the dataset's root, beside build/ and never inside it
+STAGING_PREFIX = ".staging-"
 
 
 class ReleaseRefused(Refused):
@@ -100,27 +102,39 @@ def check_release(root: Path, package: Package) -> tuple[str, str]:
 # --- the release -------------------------------------------------------------------------------
 
 def release(root: Path | str, out: Path | None = None) -> Path:
-    """Build the dataset at `root` afresh and write its release archive to `out` (default ROOT/build/release)."""
+    """Build the dataset at `root` afresh and write its release archive to `out` (default ROOT/releases).
+
+    Releases live outside build/ (which every build replaces whole). A version's digest, once
+    written to badia-<version>.zip.sha256 (committed with the version), is the version: a release
+    whose bytes differ from it is refused even when the archive itself has been deleted."""
     root = Path(root)
-    out = Path(out) if out else root / "build" / "release"
+    out = Path(out) if out else root / RELEASES
     package = load_package(root)
     entry, released = check_release(root, package)
     name = f"badia-{package.version}"
-    with tempfile.TemporaryDirectory(prefix="badia-release-") as tmp:
-        built = build(root, Path(tmp) / "build")
-        folder = Path(tmp) / name
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob(f"{STAGING_PREFIX}*"):  # left by a killed release: they hold the article texts
+        shutil.rmtree(stale, ignore_errors=True)
+    # Staged beside the releases, not in /tmp: a killed release leaves nothing readable elsewhere.
+    tmp = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
+    try:
+        built = build(root, tmp / "build")
+        folder = tmp / name
         stage(root, package, built, folder, entry)
-        staged_zip = Path(tmp) / f"{name}.zip"
+        staged_zip = tmp / f"{name}.zip"
         write_zip(folder, staged_zip, tuple(int(p) for p in released.split("-")) + (0, 0, 0))
-        out.mkdir(parents=True, exist_ok=True)
-        archive = out / f"{name}.zip"
-        if archive.exists() and sha256_file(archive) != sha256_file(staged_zip):
-            raise ReleaseRefused([Problem(str(archive), f"an archive of version {package.version} already exists with other contents",
+        archive, record = out / f"{name}.zip", out / f"{name}.zip.sha256"
+        digest = sha256_file(staged_zip)
+        recorded = record.read_text(encoding="utf-8").split(maxsplit=1)[0] if record.is_file() and record.stat().st_size else None
+        if (archive.exists() and sha256_file(archive) != digest) or (recorded is not None and recorded != digest):
+            raise ReleaseRefused([Problem(str(record if recorded is not None and recorded != digest else archive),
+                                          f"version {package.version} was already released with other contents (sha256 {recorded or sha256_file(archive)}; this build: {digest})",
                                           "a published version never changes: raise the version in datapackage.json, CHANGELOG.md and "
-                                          "CITATION.cff (or delete that archive if it was never published)", code="release.exists")])
+                                          "CITATION.cff (or delete that archive and its .sha256 if it was never published)", code="release.exists")])
         publish(staged_zip, archive)
-        digest = sha256_file(archive)
-        write_atomic(out / f"{name}.zip.sha256", f"{digest}  {name}.zip\n".encode())
+        write_atomic(record, f"{digest}  {name}.zip\n".encode())
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return archive
 
 
