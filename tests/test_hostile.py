@@ -195,3 +195,125 @@ def test_releases_live_outside_build_and_never_change(sandbox: Path):
     before = tree(sandbox.parent)
     refused(run_badia("release", root=sandbox), 1, f"{archive}.sha256", "already released with other contents")
     assert tree(sandbox.parent) == before
+
+
+# --- 5. script from a click; the Host header -------------------------------------------------------
+
+@pytest.mark.parametrize("key,value", [("licenses", "javascript:alert(1)"), ("licenses", "data:text/html,<script>alert(1)</script>"),
+                                       ("licenses", "https://example.org/\"><script>"), ("sources", "JavaScript:alert(1)"),
+                                       ("homepage", "vbscript:x"), ("homepage", "//evil.example/")])
+def test_unsafe_urls_in_the_package_are_refused(sandbox: Path, key: str, value: str):
+    package = json.loads((sandbox / "datapackage.json").read_text())
+    if key == "homepage":
+        package["homepage"] = value
+    else:
+        package[key][0]["path"] = value
+    (sandbox / "datapackage.json").write_text(json.dumps(package, indent=2))
+    before = tree(sandbox.parent)
+    refused(run_badia("build", root=sandbox), 2, "datapackage.json", "is not an http(s) address")
+    assert tree(sandbox.parent) == before
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory):
+    """A build whose article 000 has a `javascript:` url (the schema's pattern relaxed in the same
+    change), served by Datasette with the project's plugins."""
+    from datasette.app import Datasette
+
+    from badia.site.serve import datasette_args
+    from badia.site.views import PLUGINS_DIR, TEMPLATES_DIR
+
+    root = copy_dataset(tmp_path_factory.mktemp("hostile") / "dataset")
+    schema_path = root / "schemas" / "articles.schema.json"
+    schema = json.loads(schema_path.read_text())
+    next(f for f in schema["fields"] if f["name"] == "url")["constraints"].pop("pattern")
+    schema_path.write_text(json.dumps(schema, indent=2))
+    edit_cell(root / "data" / "articles.csv", 0, "url", "javascript:alert(document.domain)")
+    out = tmp_path_factory.mktemp("hostile-build") / "build"
+    result = run_badia("build", "--out", str(out), root=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    args = datasette_args(out, "127.0.0.1", 8001)
+    settings = dict(zip(args[args.index("--setting") + 1::3], args[args.index("--setting") + 2::3]))
+    return Datasette(immutables=[str(out / "badia.db")], metadata=json.loads((out / "metadata.json").read_text()),
+                     plugins_dir=str(PLUGINS_DIR), template_dir=str(TEMPLATES_DIR),
+                     settings={"sql_time_limit_ms": int(settings["sql_time_limit_ms"]), "allow_download": False})
+
+
+@pytest.mark.asyncio
+async def test_article_page_never_links_a_script_url(hostile_site):
+    page = await hostile_site.client.get("/articles/000_c12d51fecf8ebae5")
+    assert page.status_code == 200
+    assert "javascript:" not in page.text.lower()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("path", ["/", "/badia/events", "/articles/000_c12d51fecf8ebae5", "/badia.json?sql=select+1", "/-/static/app.css", "/nonexistent"])
+async def test_every_response_has_a_content_security_policy(hostile_site, path: str):
+    response = await hostile_site.client.get(path)
+    policy = response.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("host,status", [("localhost", 200), ("localhost:8001", 200), ("127.0.0.1:8001", 200), ("[::1]:8001", 200),
+                                         ("evil.example", 421), ("evil.example:8001", 421), ("localhost.evil.example", 421),
+                                         ("127.0.0.1.nip.io", 421), ("", 421), ("[::1", 421)])
+async def test_only_loopback_host_names_are_served_by_default(hostile_site, host: str, status: int):
+    response = await hostile_site.client.get("/", headers={"host": host})
+    assert response.status_code == status, response.text[:300]
+    if status == 421:
+        assert "is not served here" in response.text
+
+
+def test_serve_allows_the_name_it_binds():
+    from badia.site.serve import allowed_host, host_names, served_hosts
+
+    assert allowed_host("data.example:8001", host_names(served_hosts("data.example")))
+    assert not allowed_host("other.example", host_names(served_hosts("data.example")))
+    assert not allowed_host("evil.example", host_names(served_hosts("0.0.0.0")))
+
+
+# --- 6. single heavy SQL functions -------------------------------------------------------------------
+
+HEAVY_SQL = [
+    "select length(replace(hex(zeroblob(499999999)),'0','a'))",
+    "select length(randomblob(999999999))",
+    "select length(printf('%.*c', 2000000000, 'x'))",
+    "select length(group_concat(x)) from (with recursive c(x) as (select 1 union all select x + 1 from c limit 10000000) select x from c)",
+    "select length(json_group_array(hex(randomblob(1000)))) from (with recursive c(x) as (select 1 union all select x + 1 from c limit 1000000) select x from c)",
+    "select instr(replace(hex(zeroblob(5000000)),'0','a'), replace(hex(zeroblob(2500000)),'0','a') || 'b')",
+    "select length(replace(replace(replace(hex(zeroblob(100000)),'0','00'),'0','00'),'0','00'))",
+    "select length(char(" + ",".join(["1114111"] * 100) + ")) , length(hex(zeroblob(300000)))",
+]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("sql", HEAVY_SQL)
+async def test_one_heavy_function_is_refused_not_run(hostile_site, sql: str):
+    response = await hostile_site.client.get("/badia.json", params={"sql": sql})
+    if response.status_code == 200:  # printf() gives NULL rather than an error past the limit
+        assert response.json()["rows"] == [[None]], response.text[:300]
+        return
+    assert response.status_code == 400, response.text[:300]
+    assert "too big" in response.text or "interrupted" in response.text.lower(), response.text[:300]
+
+
+@pytest.mark.asyncio
+async def test_a_table_filter_cannot_allocate_gigabytes(hostile_site):
+    response = await hostile_site.client.get("/badia/events.json", params={"_where": "length(randomblob(999999999))>0"})
+    assert response.status_code == 400 and "too big" in response.text, response.text[:300]
+    pattern = await hostile_site.client.get("/badia/events.json", params={"summary__contains": "%a" * 600})
+    assert pattern.status_code == 400 and "LIKE or GLOB pattern too complex" in pattern.text, pattern.text[:300]
+
+
+@pytest.mark.asyncio
+async def test_the_database_reads_whole_under_the_limits(hostile_site):
+    """The limits refuse nothing the database holds: every value of every table reads back."""
+    from sqlite_utils.db import quote_identifier as quote
+
+    db = hostile_site.get_database("badia")
+    for table in await db.table_names():
+        lengths = ", ".join(f"length(cast({quote(c)} as blob))" for c in await db.table_columns(table))
+        longest = (await db.execute(f"select max(max(0, 0, {lengths})) from {quote(table)}")).rows[0][0]
+        assert (longest or 0) < 256 * 1024, table
