@@ -321,9 +321,11 @@ def test_assist_drafts_validate_refuses_them_and_apply_appends_the_accepted_rows
         rows = read_csv(path)
         if path.stem in schema_fields:
             data_header = read_csv(dataset / "data" / path.name)[0]
-            assert rows[0] == ["review", *data_header, "draft_note"], path.name
+            assert rows[0] == ["review", "confidence", *data_header, "draft_note"], path.name
         for row in rows[1:]:
             record = dict(zip(rows[0], row))
+            if path.stem in schema_fields:
+                assert 0 <= float(record["confidence"]) <= 1, (path.name, record)
             text = record.get("text") or record.get("evidence")
             if text and record.get("char_start"):
                 assert seed[int(record["char_start"]):int(record["char_end"])] == text

@@ -471,7 +471,7 @@ def mention_of_both_kinds(root):
     return Where("data/mentions.csv", lines[i], header.index("actor_id") + 1)
 
 
-def write_draft(root: Path, reviews: list[str]) -> tuple[str, list[int]]:
+def write_draft(root: Path, reviews: list[str], confidence: str = "0.90") -> tuple[str, list[int]]:
     """drafts/<article>/quotes.csv in the shared draft format (review, the table's columns,
     draft_note), one row per review; returns its path and the line of each row."""
     header, rows, _ = read_table(root, "quotes")
@@ -480,9 +480,9 @@ def write_draft(root: Path, reviews: list[str]) -> tuple[str, list[int]]:
     path = folder / "quotes.csv"
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["review", *header, "draft_note"])
+        writer.writerow(["review", "confidence", *header, "draft_note"])
         for review, row in zip(reviews, rows):
-            writer.writerow([review, *row.values(), "rule: quotation marks; confidence high"])
+            writer.writerow([review, confidence, *row.values(), "rule: quotation marks"])
     (folder / "dates.csv").write_text("expression,date_start,date_end\non Sunday,2017-05-21,2017-05-21\n", encoding="utf-8")  # a note, not a table
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
@@ -502,6 +502,11 @@ def draft_unreviewed(root):
 def draft_review_misspelt(root):
     path, lines = write_draft(root, ["Accepted"])
     return Where(path, lines[0], 1)
+
+
+def draft_confidence_not_a_fraction(root):
+    path, lines = write_draft(root, ["accept"], confidence="high")
+    return Where(path, lines[0], 2)
 
 
 def draft_not_applied(root):
@@ -628,6 +633,7 @@ CASES = [
     Case("mention-kind", "a mention of an actor that also names a place", mention_of_both_kinds, "needs actor_id and no place_id"),
     Case("draft-unreviewed", "a draft row left unreviewed", draft_unreviewed, "draft row left unreviewed"),
     Case("draft-review-value", "a draft review other than accept/reject", draft_review_misspelt, "review must be empty, 'accept' or 'reject'"),
+    Case("draft-confidence", "a draft confidence that is not a decimal from 0 to 1", draft_confidence_not_a_fraction, "confidence must be a decimal from 0 to 1"),
     Case("draft-not-applied", "a reviewed draft not applied to data/", draft_not_applied, "reviewed draft not yet applied"),
     Case("formula-injection", "a free-text cell starting with = + - @", formula_in_free_text, "spreadsheets run as a formula"),
     Case("package-invalid-json", "datapackage.json that is not valid JSON", datapackage_invalid_json, "invalid JSON", exit=2),

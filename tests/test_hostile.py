@@ -97,8 +97,8 @@ def test_applied_draft_keeps_files_it_did_not_write(sandbox: Path):
     """A finished draft's own files go; a contributor's file in the folder stays, with the folder."""
     folder = sandbox / "drafts" / "000_c12d51fecf8ebae5"
     folder.mkdir(parents=True)
-    header = "review," + (sandbox / "data" / "quote_exclusions.csv").read_text().splitlines()[0] + ",draft_note\n"
-    (folder / "quote_exclusions.csv").write_text(header + "reject,000_c12d51fecf8ebae5,0,3,abc,because,\n")
+    header = "review,confidence," + (sandbox / "data" / "quote_exclusions.csv").read_text().splitlines()[0] + ",draft_note\n"
+    (folder / "quote_exclusions.csv").write_text(header + "reject,,000_c12d51fecf8ebae5,0,3,abc,because,\n")
     (folder / "my-notes.txt").write_text("mine\n")
     result = run_badia("assist", "--apply", "000_c12d51fecf8ebae5", root=sandbox)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -25,7 +25,7 @@ from badia.curate.gazetteer import GazetteerUnavailable, open_gazetteer
 from badia.curate.knowledge import Knowledge, load_knowledge, published, read_rows
 from badia.dataset.package import Package, inside, load_package
 from badia.problems import Problem, Refused
-from badia.validate.drafts import DRAFT_FILES, NOTE, REVIEW, TABLE_ORDER, DraftTable, _review, draft_folder, draft_tables
+from badia.validate.drafts import CONFIDENCE, DRAFT_FILES, LEADING, NOTE, TABLE_ORDER, DraftTable, _confidence, _review, draft_folder, draft_tables, table_cells
 
 SUMMARY_VERBS = {
     "Air/drone strike": "carried out air strikes", "Shelling/artillery/missile attack": "shelled positions",
@@ -34,6 +34,19 @@ SUMMARY_VERBS = {
     "Disrupted weapons use": "shot down or intercepted a weapon", "Change to group/activity": "announced a new campaign or activity",
     "Agreement": "reached an agreement", "Other": "moved forces or made a strategic move",
 }
+
+
+# How sure the assistant is of a row, by how it was found: a curator accepts the confident rows in
+# bulk and reads the others. The reason is the row's draft_note.
+SPEAKER_CONFIDENCE = {"named": 0.9, "organisation": 0.75, "back_reference": 0.7, "context": 0.6, "unknown": 0.3}
+CANDIDATE_CONFIDENCE = 0.3
+
+
+def _mention_confidence(m) -> float:
+    score = 0.95 if m.exact else 0.8
+    if m.rule.startswith("surname") or m.rule.startswith("fuzzy"):
+        score = 0.7
+    return round(score - (0.2 if m.alternatives else 0), 2)
 
 
 class DraftError(Refused):
@@ -74,14 +87,14 @@ def draft_rows(draft: ArticleDraft, root: Path, k: Knowledge, gazetteer=None) ->
 
     for q in draft.quotes:
         if q.heading:
-            rows["quote_exclusions"].append({"article_id": aid, "char_start": q.span.start, "char_end": q.span.end, "text": q.text,
+            rows["quote_exclusions"].append({CONFIDENCE: 0.8, "article_id": aid, "char_start": q.span.start, "char_end": q.span.end, "text": q.text,
                                              "reason": "Heading set in quotation marks, not words attributed to anyone.",
                                              NOTE: "; ".join(q.notes)})
             continue
         sp = q.speaker
         note = sp.note if sp and sp.resolution == "unknown" else ""
         rows["quotes"].append({
-            "quote_id": ids.next(f"q{ids.short}_", 2), "article_id": aid, "char_start": q.span.start, "char_end": q.span.end,
+            CONFIDENCE: SPEAKER_CONFIDENCE[sp.resolution if sp else "unknown"], "quote_id": ids.next(f"q{ids.short}_", 2), "article_id": aid, "char_start": q.span.start, "char_end": q.span.end,
             "text": q.text, "kind": q.kind, "speaker_actor_id": sp.actor_id if sp else "", "speaker_as_written": sp.as_written if sp else "",
             "speaker_resolution": sp.resolution if sp else "unknown", "attribution": q.attribution, "channel": q.channel,
             "said_date": q.said_date.isoformat() if q.said_date else "", "event_id": q.event_id, "note": note,
@@ -92,7 +105,7 @@ def draft_rows(draft: ArticleDraft, root: Path, k: Knowledge, gazetteer=None) ->
     for m in draft.mentions:
         entity = m.entity
         rows["mentions"].append({
-            "mention_id": ids.next(f"m{ids.short}_", 4), "article_id": aid, "char_start": m.start, "char_end": m.end, "text": m.text,
+            CONFIDENCE: _mention_confidence(m), "mention_id": ids.next(f"m{ids.short}_", 4), "article_id": aid, "char_start": m.start, "char_end": m.end, "text": m.text,
             "entity_kind": entity.kind, "actor_id": entity.id if entity.kind == "actor" else "",
             "place_id": entity.id if entity.kind == "place" else "",
             NOTE: m.rule + (f"; also could be: {', '.join(f'{e.kind} {e.id}' for e in m.alternatives)}" if m.alternatives else "")})
@@ -105,7 +118,7 @@ def draft_rows(draft: ArticleDraft, root: Path, k: Knowledge, gazetteer=None) ->
         if not any(r.get(f"{c.kind}_id") == new_id for r in table):
             table.append(_new_actor(new_id, c.text, c.actor_kind, c.reason) if c.kind == "actor" else _new_place(new_id, c.text, c.reason, gazetteer))
         rows["mentions"].append({
-            "mention_id": ids.next(f"m{ids.short}_", 4), "article_id": aid, "char_start": c.start, "char_end": c.end, "text": c.text,
+            CONFIDENCE: CANDIDATE_CONFIDENCE, "mention_id": ids.next(f"m{ids.short}_", 4), "article_id": aid, "char_start": c.start, "char_end": c.end, "text": c.text,
             "entity_kind": c.kind, "actor_id": new_id if c.kind == "actor" else "", "place_id": new_id if c.kind == "place" else "",
             NOTE: f"candidate new {c.kind} ({c.reason}): accept with its {c.kind}s row, or point it at a known id"})
     rows["mentions"].sort(key=lambda r: r["char_start"])
@@ -116,13 +129,13 @@ def draft_rows(draft: ArticleDraft, root: Path, k: Knowledge, gazetteer=None) ->
 
 
 def _new_actor(actor_id: str, name: str, kind: str, reason: str) -> dict:
-    return {"actor_id": actor_id, "name": name, "actor_kind": kind, "acled_inter": "", "parent_actor_id": "", "side": "unknown",
+    return {CONFIDENCE: CANDIDATE_CONFIDENCE, "actor_id": actor_id, "name": name, "actor_kind": kind, "acled_inter": "", "parent_actor_id": "", "side": "unknown",
             "aliases": name, "description": "",
             NOTE: f"candidate new actor ({reason}); fill actor_kind, side and description before accepting"}
 
 
 def _new_place(place_id: str, name: str, reason: str, gazetteer) -> dict:
-    row = {"place_id": place_id, "name": name, "variants": name, "place_type": "", "latitude": "", "longitude": "",
+    row = {CONFIDENCE: CANDIDATE_CONFIDENCE, "place_id": place_id, "name": name, "variants": name, "place_type": "", "latitude": "", "longitude": "",
            "geo_precision": "", "admin1": "", "country_iso2": "", "geonames_id": "", "wikidata_qid": "", "coord_source": "", "note": ""}
     note = f"candidate new place ({reason}); fill place_type and country_iso2 before accepting"
     hits = gazetteer.lookup(name) if gazetteer is not None else []
@@ -150,7 +163,7 @@ def _event_rows(e: DraftEvent, aid: str, text: str, ids: _Ids, rows: dict[str, l
         against = f" against {e.actor2.name}" if e.actor2 and e.sub_event_type in ("Armed clash", "Air/drone strike", "Government regains territory", "Non-state actor overtakes territory") else ""
         where = f" near {e.place.name}" if e.place else ""
         rows["events"].append({
-            "event_id": event_id, "date_start": e.date_range[0].isoformat(), "date_end": e.date_range[1].isoformat(),
+            CONFIDENCE: e.confidence, "event_id": event_id, "date_start": e.date_range[0].isoformat(), "date_end": e.date_range[1].isoformat(),
             "date_precision": e.date_range[2], "event_type": e.event_type, "sub_event_type": e.sub_event_type,
             "place_id": e.place.id if e.place else "", "geo_precision": e.geo_precision,
             "summary": f"{actor} {SUMMARY_VERBS.get(e.sub_event_type, 'acted')}{against}{where}.", "fatalities": "", "note": "",
@@ -158,10 +171,10 @@ def _event_rows(e: DraftEvent, aid: str, text: str, ids: _Ids, rows: dict[str, l
         roles = [("actor1", e.actor1), ("actor2", e.actor2)] + [("assoc_actor_1", a) for a in e.allies]
         for role, actor_entity in roles:
             if actor_entity is not None:
-                rows["event_actors"].append({"event_id": event_id, "actor_id": actor_entity.id, "role": role,
+                rows["event_actors"].append({CONFIDENCE: e.confidence, "event_id": event_id, "actor_id": actor_entity.id, "role": role,
                                              NOTE: f"{role}: " + {"actor1": "subject of", "actor2": "first opposing actor after", "assoc_actor_1": "named with actor1 as subject of"}[role] + f" '{e.trigger}'"})
     rows["event_sources"].append({
-        "event_id": event_id, "article_id": aid, "char_start": e.start, "char_end": e.end, "evidence": text[e.start:e.end],
+        CONFIDENCE: e.confidence, "event_id": event_id, "article_id": aid, "char_start": e.start, "char_end": e.end, "evidence": text[e.start:e.end],
         "date_expression": e.date_expression, "date_rule": e.date_rule,
         NOTE: "; ".join(n for n in [f"event sentence: '{e.trigger}'", date_note] + (["reports a curated event"] if e.existing_event else []) if n)})
 
@@ -179,7 +192,7 @@ def write_drafts(package: Package, article_id: str, rows: dict[str, list[dict]])
     staging = Path(tempfile.mkdtemp(prefix=f".{article_id}.", dir=folder.parent))
     try:
         for name, table_rows in rows.items():
-            columns = ([REVIEW] + package.resource(name).field_names + [NOTE]) if name in package.resources else list(table_rows[0])
+            columns = ([*LEADING] + package.resource(name).field_names + [NOTE]) if name in package.resources else list(table_rows[0])
             with (staging / f"{name}.csv").open("w", encoding="utf-8", newline="") as fh:
                 writer = csv.writer(fh, lineterminator="\n")
                 writer.writerow(columns)
@@ -251,9 +264,10 @@ def apply_drafts(package: Package, article_id: str) -> Applied:
         rows, lines = [], []
         keep[table.name] = []
         for i, row in enumerate(table.rows):
+            _confidence(table, i, problems)
             review = _review(table, i, problems)
             if review == "accept":
-                rows.append(row[1:-1])
+                rows.append(table_cells(row))
                 lines.append(table.lines[i])
             elif review == "reject":
                 rejected += 1
@@ -265,7 +279,7 @@ def apply_drafts(package: Package, article_id: str) -> Applied:
             raw = pd.DataFrame(rows, columns=resource.field_names, dtype=object)
             checked = coerce(draft_resource, raw, np.asarray(lines, dtype=np.int64), found)
             check_constraints(checked, found)
-            problems += [dataclasses.replace(p, col=p.col + 1 if p.col else p.col) for p in found]
+            problems += [dataclasses.replace(p, col=p.col + len(LEADING) if p.col else p.col) for p in found]
             _check_keys(package, table, resource, rows, lines, problems)
             accepted[table.name] = rows
     for table in tables:
@@ -320,7 +334,7 @@ def _check_keys(package: Package, table: DraftTable, resource, rows: list[list[s
         if value in existing or value in seen:
             problems.append(Problem(table.path, f"{'/'.join(key)} {'/'.join(value)!r} is already in {resource.path}" if value in existing else f"{'/'.join(key)} {'/'.join(value)!r} is accepted twice",
                                     "give the row a new id, or reject it if it is the same as the existing row", line=line,
-                                    column=key[0], col=positions[0] + 2, value="/".join(value), code="draft.duplicate"))
+                                    column=key[0], col=positions[0] + len(LEADING) + 1, value="/".join(value), code="draft.duplicate"))
         seen.add(value)
 
 
@@ -340,7 +354,7 @@ def _check_references(package: Package, table: DraftTable, accepted: dict[str, l
             if row[position] and row[position] not in known:
                 problems.append(Problem(table.path, f"refers to {ref_field} {row[position]!r}, which is neither in {target.path} nor accepted in this draft",
                                         f"accept the row that adds it, or point {field_name} at an existing {ref_field}", line=line,
-                                        column=field_name, col=position + 2, value=row[position], code="draft.reference"))
+                                        column=field_name, col=position + len(LEADING) + 1, value=row[position], code="draft.reference"))
 
 
 def _rewrite(path: Path, header: list[str], rows: list[list[str]]) -> None:

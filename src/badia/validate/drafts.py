@@ -6,14 +6,25 @@ validation never loads the assistant's text rules.
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 from badia.dataset.corpus import ID_PATTERN
 from badia.dataset.package import Package, inside
 from badia.problems import Problem, Refused
 
-REVIEW, NOTE = "review", "draft_note"
+REVIEW, CONFIDENCE, NOTE = "review", "confidence", "draft_note"
 REVIEW_VALUES = ("", "accept", "reject")
+# A draft row is: review, confidence, the table's columns, draft_note. confidence is the assistant's
+# score for the row (0.00-1.00; empty in a row written by hand), so that a curator can accept the
+# confident rows in bulk; the reason for it is in draft_note.
+LEADING = (REVIEW, CONFIDENCE)
+CONFIDENCE_FORM = re.compile(r"(?:0(?:\.\d+)?|1(?:\.0+)?)?")
+
+
+def table_cells(row: list[str]) -> list[str]:
+    """The cells of a draft row that belong to the data table."""
+    return row[len(LEADING):-1]
 # The order in which drafted tables are applied: what others point to comes first.
 TABLE_ORDER = ("actors", "places", "events", "event_actors", "event_sources", "quotes", "quote_exclusions", "mentions", "claims")
 
@@ -49,13 +60,13 @@ class DraftTable:
 
 def read_draft_table(package: Package, path: Path, problems: list[Problem]) -> DraftTable | None:
     """One draft file, read by the same structural checks as a data table, with its header the
-    table's columns between review and draft_note. Windows line endings are accepted here."""
+    table's columns between review, confidence and draft_note. Windows line endings are accepted here."""
     from badia.dataset.tables import parse_rows, read_text  # pandas and pandera: only reading drafts back needs them
 
     name = path.stem
     rel = path.relative_to(package.root).as_posix()
     resource = package.resource(name)
-    fields = [{"name": REVIEW, "type": "string"}, *resource.fields, {"name": NOTE, "type": "string"}]
+    fields = [{"name": REVIEW, "type": "string"}, {"name": CONFIDENCE, "type": "number"}, *resource.fields, {"name": NOTE, "type": "string"}]
     draft = dataclasses.replace(resource, path=rel, schema={**resource.schema, "fields": fields})
     found: list[Problem] = []
     text = read_text(draft, path.read_bytes(), found)
@@ -86,6 +97,14 @@ def _review(table: DraftTable, i: int, problems: list[Problem]) -> str | None:
     return value
 
 
+def _confidence(table: DraftTable, i: int, problems: list[Problem]) -> None:
+    value = table.rows[i][1].strip()
+    if not CONFIDENCE_FORM.fullmatch(value):
+        problems.append(Problem(table.path, f"confidence must be a decimal from 0 to 1 (or empty), not {table.rows[i][1]!r}",
+                                "write a number such as 0.85, or leave it empty", line=table.lines[i], column=CONFIDENCE, col=2,
+                                value=table.rows[i][1], code="draft.confidence"))
+
+
 def check_drafts(package: Package) -> list[Problem]:
     """What `badia validate` says about drafts: rows left unreviewed, and reviewed drafts not applied."""
     problems: list[Problem] = []
@@ -97,6 +116,7 @@ def check_drafts(package: Package) -> list[Problem]:
         waiting = 0
         for table in tables:
             for i in range(len(table.rows)):
+                _confidence(table, i, problems)
                 review = _review(table, i, problems)
                 if review == "":
                     waiting += 1
