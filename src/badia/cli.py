@@ -207,10 +207,32 @@ REFUSAL_NOTES = {
 }
 
 
+def writes(args) -> bool:
+    """Whether the command writes data/, seeds/, drafts/, build/, releases/ or docs/ (and so takes the lock)."""
+    if args.command == "assist":
+        return args.evaluate is None
+    if args.command == "fix-offsets":
+        return args.write
+    return args.command in ("build", "release", "docs", "add-article")
+
+
+def run(args) -> int:
+    """The command, holding the dataset's write lock if it writes; a writer first clears what a
+    killed one left behind."""
+    if not writes(args) or not args.root.is_dir():
+        return args.func(args)
+    from badia.lock import clear_leftovers, writer
+
+    with writer(args.root, args.command):
+        for path in clear_leftovers(args.root):
+            print(f"removed {path.relative_to(args.root)}, left by an interrupted command", file=sys.stderr)
+        return args.func(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return args.func(args)
+        return run(args)
     except Refused as refusal:
         _print_problems(refusal.problems, "text", sys.stderr)
         if refusal.exit_code == EXIT_INVALID and args.command in REFUSAL_NOTES:

@@ -86,6 +86,8 @@ def _load_json(path: Path, rel: str) -> tuple[dict, str]:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise UnusableInput([Problem(rel, f"invalid JSON: {e.msg}", "fix the JSON syntax at this place (a missing comma, quote or bracket)", line=e.lineno, col=e.colno, code="package.json")])
+    except RecursionError:
+        raise UnusableInput([Problem(rel, "JSON nested too deeply to read", "a descriptor or schema is a few levels deep: restore the file from git", code="package.json")])
     if not isinstance(data, dict):
         raise UnusableInput([Problem(rel, "the top level must be a JSON object", "wrap the content in { }", line=1, col=1, code="package.json")])
     return data, text

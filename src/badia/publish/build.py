@@ -119,11 +119,23 @@ def recover(out: Path) -> None:
     previous = out.with_name(f".{out.name}.previous")
     if previous.exists():
         if out.exists():
-            shutil.rmtree(previous)
+            remove_tree(previous)
         else:
             previous.rename(out)
     for stale in out.parent.glob(f".{out.name}.staging-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+        remove_tree(stale)
+
+
+def remove_tree(folder: Path) -> None:
+    """Remove a build folder of ours even where its files or folders were made read-only (a
+    read-only build/ left .build.previous behind, and then every later build failed)."""
+    def writable_then_retry(function, path, _):
+        for target in {Path(path).parent, Path(path)}:
+            if target.exists() and not target.is_symlink():
+                target.chmod(target.stat().st_mode | 0o700)
+        function(path)
+
+    shutil.rmtree(folder, onerror=writable_then_retry)
 
 
 def swap(staging: Path, out: Path) -> None:
@@ -133,7 +145,7 @@ def swap(staging: Path, out: Path) -> None:
         out.rename(previous)
     staging.rename(out)
     if previous.exists():
-        shutil.rmtree(previous)
+        remove_tree(previous)
 
 
 # --- cell formatting, shared by CSV and SQLite ----------------------------------------------

@@ -31,7 +31,7 @@ from pathlib import Path
 from badia.publish.build import BuildRefused, build
 from badia.publish.dictionary import data_dictionary
 from badia.publish.figures import write_figures
-from badia.dataset.package import Package, load_package
+from badia.dataset.package import Package, inside, load_package
 from badia.problems import Problem, Refused
 from badia.site.views import TEXTS_TABLE
 from badia.dataset.tables import read_tables
@@ -63,10 +63,30 @@ def changelog_entry(text: str, version: str) -> tuple[str, str] | None:
 
 def citation_field(text: str, key: str) -> str | None:
     """A top-level scalar of CITATION.cff (YAML), unquoted."""
+    value = read_citation(text).get(key)
+    return None if value is None else str(value)
+
+
+def read_citation(text: str) -> dict:
+    """CITATION.cff as a mapping; ReleaseRefused, located, if it is not YAML, not a mapping, or uses
+    anchors and aliases (a few lines of aliases expand to gigabytes: CITATION.cff needs none)."""
     import yaml
 
-    value = (yaml.safe_load(text) or {}).get(key)
-    return None if value is None else str(value)
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, (yaml.AliasToken, yaml.AnchorToken)):
+                raise ReleaseRefused([Problem("CITATION.cff", "uses a YAML anchor or alias", "write every value out in full",
+                                              line=token.start_mark.line + 1, col=token.start_mark.column + 1, code="release.citation")])
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise ReleaseRefused([Problem("CITATION.cff", f"not valid YAML: {getattr(e, 'problem', None) or e}", "fix the YAML at this place",
+                                      line=mark.line + 1 if mark else None, col=mark.column + 1 if mark else None, code="release.citation")])
+    except RecursionError:
+        raise ReleaseRefused([Problem("CITATION.cff", "YAML nested too deeply to read", "restore the file from git", code="release.citation")])
+    if not isinstance(data, dict):
+        raise ReleaseRefused([Problem("CITATION.cff", "the top level is not a mapping of keys to values", "restore the file from git", line=1, code="release.citation")])
+    return data
 
 
 def check_release(root: Path, package: Package) -> tuple[str, str]:
@@ -84,7 +104,9 @@ def check_release(root: Path, package: Package) -> tuple[str, str]:
         if entry is None:
             problems.append(Problem("CHANGELOG.md", f"no entry for version {version}", f"add a section headed '## [{version}] - YYYY-MM-DD' that says what changed", code="release.changelog"))
     for name in ROOT_FILES:
-        if not (root / name).is_file():
+        if (root / name).is_symlink():  # a link would put whatever it points at into the archive
+            problems.append(Problem(name, "is a symbolic link", f"restore {name} from git as a plain file", code="release.missing"))
+        elif not (root / name).is_file():
             problems.append(Problem(name, "file not found", f"restore {name} from git", code="release.missing"))
     if (root / "CITATION.cff").is_file():
         text = (root / "CITATION.cff").read_text(encoding="utf-8")
@@ -138,6 +160,42 @@ def release(root: Path | str, out: Path | None = None) -> Path:
     return archive
 
 
+# The largest share of an article's characters that a release may carry in its spans (quotes,
+# evidence, claims, mentions, exclusions together): see LICENSE for why. Measured on the seeds of
+# 0.1.0: 59.9-69.7%.
+MAX_ARTICLE_SHARE = 0.75
+
+
+def article_shares(package: Package, tables: dict) -> dict[str, float]:
+    """For each article, the share of its characters that its spans in the tables cover together:
+    how much of it could be rebuilt from a release."""
+    import numpy as np
+
+    from badia.dataset.corpus import read_seed
+    from badia.validate.checks import span_text_column
+
+    lengths = {aid: len(read_seed(inside(package.root, seed))) for aid, seed in zip(tables["articles"].frame["article_id"], tables["articles"].frame["seed_path"])}
+    marks = {aid: np.zeros(n + 1, dtype=np.int64) for aid, n in lengths.items()}
+    for table in tables.values():
+        if span_text_column(table) is None:
+            continue
+        frame = table.frame
+        for aid, start, end in zip(frame["article_id"], frame["char_start"], frame["char_end"]):
+            if aid in marks and 0 <= start < end <= lengths[aid]:
+                marks[aid][start] += 1
+                marks[aid][end] -= 1
+    return {aid: float((np.cumsum(m[:-1]) > 0).sum()) / lengths[aid] if lengths[aid] else 0.0 for aid, m in marks.items()}
+
+
+def check_shares(package: Package, tables: dict) -> None:
+    """ReleaseRefused, per article, when its spans would let a reader rebuild more than MAX_ARTICLE_SHARE of it."""
+    over = {aid: share for aid, share in article_shares(package, tables).items() if share > MAX_ARTICLE_SHARE}
+    if over:
+        raise ReleaseRefused([Problem("data/articles.csv", f"the spans of article {aid} cover {share:.1%} of its text, over the {MAX_ARTICLE_SHARE:.0%} a release may carry",
+                                      "shorten or drop spans of this article (evidence and quotes of only the words each row is about); see LICENSE",
+                                      value=aid, code="release.share") for aid, share in sorted(over.items())])
+
+
 def stage(root: Path, package: Package, built: Path, folder: Path, entry: str) -> None:
     """Lay out the release folder: the built tables, the database without article texts, the docs."""
     folder.mkdir()
@@ -148,6 +206,7 @@ def stage(root: Path, package: Package, built: Path, folder: Path, entry: str) -
     desc = release_datapackage(json.loads((built / "datapackage.json").read_text(encoding="utf-8")))
     (folder / "datapackage.json").write_text(json.dumps(desc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tables = read_tables(package, [])
+    check_shares(package, tables)
     (folder / "data-dictionary.md").write_text(data_dictionary(package, tables), encoding="utf-8")
     (folder / "CHANGELOG.md").write_text(entry, encoding="utf-8")
     for name in ROOT_FILES:

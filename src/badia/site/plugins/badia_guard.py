@@ -3,7 +3,8 @@ the site (issue 11).
 
 - Every connection gets SQLite limits (badia.site.serve.SQLITE_LIMITS): Datasette's time limit is a
   progress handler, which cannot stop one long function call (`replace(hex(zeroblob(5e8)), ...)`
-  ran 9 s at 2 GB); with strings and blobs bounded, no single call outruns it.
+  ran 9 s at 2 GB); with strings and blobs bounded, and printf's width checked (bounded_printf),
+  no single call outruns it.
 - Every response carries a Content-Security-Policy: nothing is loaded from, sent to or framed by
   another origin. Datasette's own pages and the map run inline scripts, so scripts keep
   'unsafe-inline'; `javascript:` links are kept off the pages where they would come from (the
@@ -20,13 +21,15 @@ import sqlite3
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from badia.site.serve import CONTENT_SECURITY_POLICY, SQLITE_LIMITS, allowed_host, host_names
+from badia.site.serve import CONTENT_SECURITY_POLICY, SQLITE_LIMITS, allowed_host, bounded_printf, host_names
 
 
 @hookimpl
 def prepare_connection(conn):
     for limit, value in SQLITE_LIMITS.items():
         conn.setlimit(limit, value)
+    for name in ("printf", "format"):  # the one function the length limit does not bound
+        conn.create_function(name, -1, bounded_printf)
 
 
 @hookimpl
