@@ -13,17 +13,16 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import os
 import re
 import shutil
-import tempfile
 from pathlib import Path
 
 from badia.curate.assist import ArticleDraft, DraftEvent, draft_article, slug
-from badia.dataset.corpus import atomic_write, csv_appended, read_seed, stage_file
+from badia.dataset.corpus import csv_appended, read_seed
 from badia.curate.gazetteer import GazetteerUnavailable, open_gazetteer
 from badia.curate.knowledge import Knowledge, load_knowledge, published, read_rows
 from badia.dataset.package import Package, inside, load_package
+from badia.files import atomic_write, atomic_write_all, staged_folder
 from badia.problems import Problem, Refused
 from badia.validate.drafts import CONFIDENCE, DRAFT_FILES, LEADING, NOTE, TABLE_ORDER, DraftTable, _confidence, _review, draft_folder, draft_tables, table_cells
 
@@ -188,9 +187,7 @@ def write_drafts(package: Package, article_id: str, rows: dict[str, list[dict]])
     if folder.exists():
         raise DraftError([Problem(rel, "a draft of this article already exists",
                                   f"review it and run `badia assist --apply {article_id}`, or delete {rel}/ to draft again", code="draft.exists")])
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{article_id}.", dir=folder.parent))
-    try:
+    with staged_folder(folder) as staging:
         for name, table_rows in rows.items():
             columns = ([*LEADING] + package.resource(name).field_names + [NOTE]) if name in package.resources else list(table_rows[0])
             with (staging / f"{name}.csv").open("w", encoding="utf-8", newline="") as fh:
@@ -198,10 +195,6 @@ def write_drafts(package: Package, article_id: str, rows: dict[str, list[dict]])
                 writer.writerow(columns)
                 for row in table_rows:
                     writer.writerow(["" if row.get(c) is None else row.get(c, "") for c in columns])
-        os.replace(staging, folder)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
     return folder
 
 
@@ -287,19 +280,10 @@ def apply_drafts(package: Package, article_id: str) -> Applied:
             _check_references(package, table, accepted, problems)
     if problems:
         raise DraftError(problems)
-    # Every data file is written beside itself first; only then are they renamed into place, so a
-    # failure while writing leaves data/ as it was.
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for name, rows in accepted.items():
-            path = package.root / package.resource(name).path
-            staged.append((stage_file(path, csv_appended(path, rows)), path))
-    except BaseException:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-        raise
-    for tmp, path in staged:
-        os.replace(tmp, path)
+    # Every data file is written beside itself before any is renamed, so a failure while writing
+    # leaves data/ as it was.
+    atomic_write_all({package.root / package.resource(name).path: csv_appended(package.root / package.resource(name).path, rows)
+                      for name, rows in accepted.items()})
     waiting = sum(len(rows) for rows in keep.values())
     if waiting:
         for table in tables:

@@ -10,9 +10,6 @@ each file is replaced atomically.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +17,7 @@ import pandas as pd
 
 from badia.dataset.corpus import find_all
 from badia.dataset.package import load_package
+from badia.files import atomic_write
 from badia.problems import Problem
 from badia.dataset.tables import read_tables
 from badia.validate.checks import check_seeds, span_text_column
@@ -118,7 +116,7 @@ def apply_offset_fixes(root: Path | str, fixes: list[OffsetFix]) -> list[str]:
             pieces += [text[at:start], value]
             at = end
         pieces.append(text[at:])
-        replace_atomically(path, "".join(pieces).encode("utf-8"))
+        atomic_write(path, "".join(pieces).encode("utf-8"))
         written.append(rel)
     return written
 
@@ -148,17 +146,3 @@ def field_spans(text: str, start: int) -> list[tuple[int, int]]:
             return spans
         i = j + 1
 
-
-def replace_atomically(path: Path, data: bytes) -> None:
-    """Write `data` beside `path` and rename it over `path`: readers see the old or the new file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        shutil.copymode(path, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -9,10 +9,10 @@ import io
 import os
 import re
 import stat
-import tempfile
 from datetime import date
 from pathlib import Path
 
+from badia.files import atomic_write
 from badia.problems import Problem, Refused
 
 
@@ -40,33 +40,6 @@ def find_all(text: str, needle: str) -> list[int]:
         found.append(start)
         start = text.find(needle, start + 1)
     return found
-
-
-def stage_file(path: Path, data: bytes) -> Path:
-    """Write `data` to a new temporary file beside `path` (flushed to disk, with path's mode) and
-    return it; renaming it over `path` is then one atomic step."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return Path(tmp)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write a file whole or not at all: a temporary file beside it, renamed over the old one."""
-    tmp = stage_file(path, data)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def csv_appended(path: Path, rows: list[list[str]]) -> bytes:

@@ -13,9 +13,7 @@ import csv
 import functools
 import io
 import json
-import shutil
 import sqlite3
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +26,7 @@ from sqlite_utils.db import quote_identifier
 
 from badia.site import facet_counts
 from badia.dataset.package import Package, load_package
+from badia.files import staged_folder
 from badia.problems import Problem, Refused
 from badia.dataset.tables import Table
 from badia.validate.checks import FORMULA_STARTS, validate
@@ -56,16 +55,9 @@ def build(root: Path | str, out: Path | None = None) -> Path:
     if problems:
         raise BuildRefused(problems)
     package = load_package(root)
-    recover(out)
-    staging = out.with_name(f".{out.name}.staging-{uuid.uuid4().hex[:8]}")
-    staging.mkdir(parents=True)
-    try:
+    with staged_folder(out) as staging:
         (staging / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
         write_all(package, tables, staging)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    swap(staging, out)
     return out
 
 
@@ -112,40 +104,6 @@ def write_all(package: Package, tables: dict[str, Table], folder: Path) -> None:
 
     (folder / "metadata.json").write_text(json.dumps(datasette_metadata(package), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (folder / "datapackage.json").write_text(json.dumps(built_datapackage(package), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def recover(out: Path) -> None:
-    """Finish a swap that was interrupted between its two renames, and clear stale staging folders."""
-    previous = out.with_name(f".{out.name}.previous")
-    if previous.exists():
-        if out.exists():
-            remove_tree(previous)
-        else:
-            previous.rename(out)
-    for stale in out.parent.glob(f".{out.name}.staging-*"):
-        remove_tree(stale)
-
-
-def remove_tree(folder: Path) -> None:
-    """Remove a build folder of ours even where its files or folders were made read-only (a
-    read-only build/ left .build.previous behind, and then every later build failed)."""
-    def writable_then_retry(function, path, _):
-        for target in {Path(path).parent, Path(path)}:
-            if target.exists() and not target.is_symlink():
-                target.chmod(target.stat().st_mode | 0o700)
-        function(path)
-
-    shutil.rmtree(folder, onerror=writable_then_retry)
-
-
-def swap(staging: Path, out: Path) -> None:
-    """Replace `out` with `staging`: the old build is kept aside until the new one is in place."""
-    previous = out.with_name(f".{out.name}.previous")
-    if out.exists():
-        out.rename(previous)
-    staging.rename(out)
-    if previous.exists():
-        remove_tree(previous)
 
 
 # --- cell formatting, shared by CSV and SQLite ----------------------------------------------

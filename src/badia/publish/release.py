@@ -19,12 +19,10 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
 import re
 import shutil
 import sqlite3
 import tempfile
-import uuid
 import zipfile
 from pathlib import Path
 
@@ -32,6 +30,7 @@ from badia.publish.build import BuildRefused, build
 from badia.publish.dictionary import data_dictionary
 from badia.publish.figures import write_figures
 from badia.dataset.package import Package, inside, load_package
+from badia.files import atomic_copy, atomic_write
 from badia.problems import Problem, Refused
 from badia.site.views import TEXTS_TABLE
 from badia.dataset.tables import read_tables
@@ -153,8 +152,8 @@ def release(root: Path | str, out: Path | None = None) -> Path:
                                           f"version {package.version} was already released with other contents (sha256 {recorded or sha256_file(archive)}; this build: {digest})",
                                           "a published version never changes: raise the version in datapackage.json, CHANGELOG.md and "
                                           "CITATION.cff (or delete that archive and its .sha256 if it was never published)", code="release.exists")])
-        publish(staged_zip, archive)
-        write_atomic(record, f"{digest}  {name}.zip\n".encode())
+        atomic_copy(staged_zip, archive)
+        atomic_write(record, f"{digest}  {name}.zip\n".encode())
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return archive
@@ -281,19 +280,6 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def publish(staged: Path, dest: Path) -> None:
-    """Move a finished file into place in one step (a copy beside it, then a rename)."""
-    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.tmp")
-    shutil.copyfile(staged, tmp)
-    os.replace(tmp, dest)
-
-
-def write_atomic(dest: Path, data: bytes) -> None:
-    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, dest)
-
-
 # --- the docs the README shows -----------------------------------------------------------------
 
 def write_docs(root: Path | str, out: Path | None = None) -> Path:
@@ -306,10 +292,10 @@ def write_docs(root: Path | str, out: Path | None = None) -> Path:
     package = load_package(root)
     tables = read_tables(package, [])
     out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / "data-dictionary.md", data_dictionary(package, tables).encode("utf-8"))
+    atomic_write(out / "data-dictionary.md", data_dictionary(package, tables).encode("utf-8"))
     with tempfile.TemporaryDirectory(prefix="badia-figures-") as tmp:
         write_figures(tables, Path(tmp))
         (out / "figures").mkdir(exist_ok=True)
         for figure in sorted(Path(tmp).iterdir()):
-            publish(figure, out / "figures" / figure.name)
+            atomic_copy(figure, out / "figures" / figure.name)
     return out
