@@ -27,9 +27,10 @@ def copy_dataset(dest: Path) -> Path:
     return dest
 
 
-def run_badia(*args: str, root: Path = ROOT, timeout: int = 300) -> subprocess.CompletedProcess:
-    """Run the real CLI (`python -m badia`) in a subprocess, as a contributor would."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+def run_badia(*args: str, root: Path = ROOT, timeout: int = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the real CLI (`python -m badia`) in a subprocess, as a contributor would (`env`: more
+    environment variables)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), **(env or {}))
     return subprocess.run([sys.executable, "-m", "badia", "--root", str(root), *args],
                           capture_output=True, text=True, env=env, timeout=timeout)
 

@@ -82,14 +82,26 @@ def cmd_assist(args) -> int:
     from badia.curate.evaluate import evaluate
 
     if args.evaluate is not None:
+        from badia.curate.measures import measure
+
         for folder in args.evaluate or [args.root]:
-            result = evaluate(folder)
-            if not result.articles:
-                print(f"{folder}: no articles in data/articles.csv to evaluate", file=sys.stderr)
+            curated = (Path(folder) / "data" / "articles.csv").is_file()
+            if curated:
+                result = evaluate(folder)
+                if not result.articles:
+                    print(f"{folder}: no articles in data/articles.csv to evaluate", file=sys.stderr)
+                    return EXIT_UNUSABLE
+                print(f"{folder}: {len(result.articles)} article(s)\n{result.table()}")
+                if args.verbose:
+                    print("\n".join(f"  {kind}: {miss}" for kind, score in result.scores.items() for miss in score.misses))
+            cards = measure(folder, args.root)
+            if not cards:
+                print(f"{folder}: neither a dataset (data/articles.csv) nor evaluation articles (*.json, or dev/ and test/ of them)", file=sys.stderr)
                 return EXIT_UNUSABLE
-            print(f"{folder}: {len(result.articles)} article(s)\n{result.table()}")
-            if args.verbose:
-                print("\n".join(f"  {kind}: {miss}" for kind, score in result.scores.items() for miss in score.misses))
+            for card in cards:
+                print(card.table())
+                if args.verbose:
+                    print("\n".join(f"  {key}: {miss}" for key, ratio in card.ratios.items() for miss in ratio.misses))
         return EXIT_VALID
     if not args.article_id:
         print("badia assist: name the article (badia assist ARTICLE_ID), or use --evaluate", file=sys.stderr)
@@ -178,7 +190,7 @@ def parser() -> argparse.ArgumentParser:
     x.add_argument("article_id", nargs="?", help="the article to draft (or, with --apply, whose drafts to apply)")
     mode = x.add_mutually_exclusive_group()
     mode.add_argument("--apply", action="store_true", help="append the accepted rows of drafts/ARTICLE_ID/ to data/")
-    mode.add_argument("--evaluate", nargs="*", metavar="DATASET", help="draft every curated article of each DATASET folder (default: the dataset) and print precision and recall per kind")
+    mode.add_argument("--evaluate", nargs="*", metavar="FOLDER", help="measure the drafts: for each FOLDER (default: the dataset), a curated dataset (every curated article drafted with the others' knowledge) or evaluation articles in the format of tests/fixtures/eval/GUIDE.md (a split, or a folder of splits); prints the entity-level table per dataset and split")
     x.add_argument("--gazetteer", action="store_true", help="look unknown places up in the offline GeoNames gazetteer (needs the 'gazetteer' extra)")
     x.add_argument("--verbose", action="store_true", help="with --evaluate: list every miss")
     x.set_defaults(func=cmd_assist)

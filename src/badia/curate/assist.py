@@ -15,6 +15,10 @@ from datetime import date
 
 from badia.curate.dates import MONTHS, WEEKDAYS, DateMention, find_dates, resolve_again
 from badia.curate.knowledge import Entity, Knowledge, description_key
+from badia.dataset.corpus import find_all
+from badia.curate.links import link_events
+from badia.curate.nlp import parse
+from badia.curate.spellings import CAPITALS, DESCRIPTION, NAME_LABELS, NOT_NAMES, STATE_ADJECTIVES, closest, describe, state_actor
 from badia.dataset.names import ALWAYS_ARTICLES, ARABIC_ARTICLES, normal_tokens, tokenize
 
 # ---------------------------------------------------------------- quotation marks
@@ -81,10 +85,12 @@ class Sentence:
     paragraph: int
 
 
-def split_sentences(text: str, quotes: list[QuoteSpan]) -> list[Sentence]:
+def split_sentences(text: str, quotes: list[QuoteSpan], starts: set[int] | None = None) -> list[Sentence]:
     """Sentences that never break inside a quotation. A paragraph is a line, joined with the next
     line when a quotation runs over the break or the next line goes on in lower case; a sentence
-    ends at . ! ? (and a closing mark) before a capital or an opening mark."""
+    ends at . ! ? (and a closing mark) before a capital or an opening mark, where the language
+    model (whose sentence `starts` are given) agrees: it knows that "U.S.", "Col." and "H.W." end
+    no sentence."""
     inside = bytearray(len(text) + 1)
     for q in quotes:
         inside[q.start:q.end] = b"\x01" * (q.end - q.start)
@@ -99,6 +105,8 @@ def split_sentences(text: str, quotes: list[QuoteSpan]) -> list[Sentence]:
             if inside[stop - 1] and text[stop - 1] not in "”’\"'":
                 continue
             if any(q.start < stop - 1 < q.end for q in quotes):
+                continue
+            if starts is not None and _skip_space(text, stop) not in starts:
                 continue
             _add_sentence(text, sentences, start, stop, paragraph)
             start = stop
@@ -249,6 +257,120 @@ def _choose(text: str, start: int, end: int, entities: list[Entity]) -> tuple[En
     return place, "place: the name is not acting" + (f" (after '{prev_word}')" if prev_word in LOCATIVE_BEFORE else "")
 
 
+# ---------------------------------------------------------------- spellings the aliases do not cover
+
+def recognise(doc, text: str, mentions: list[Mention], candidates: list[Candidate], k: Knowledge) -> tuple[list[Mention], list[Candidate]]:
+    """Mentions and candidates read again with the language model's entities: candidates that the
+    model calls an aircraft, a time or a number are dropped; a candidate or an uncovered entity
+    close to a known alias becomes a mention of it (its spelling proposed as an alias); a state's
+    adjective or acting capital names the state."""
+    taken = bytearray(len(text) + 1)
+    for m in mentions:
+        taken[m.start:m.end] = b"\x01" * (m.end - m.start)
+    labels = bytearray(len(text) + 1)  # 1: a name the model knows, 2: a non-name
+    for ent in doc.ents:
+        labels[ent.start_char:ent.end_char] = (b"\x02" if ent.label_ in NOT_NAMES else b"\x01") * (ent.end_char - ent.start_char)
+    found: list[Mention] = []
+    kept: list[Candidate] = []
+    for c in candidates:
+        if 2 in labels[c.start:c.end] and 1 not in labels[c.start:c.end] or NOT_A_CANDIDATE.search(c.text):
+            continue  # 'F/A-18E Super Hornet', 'USS George H.W. Bush', 'Last Thursday'
+        match = closest(c.text, k, None)
+        if match is not None:
+            entity, form, score = match
+            found.append(Mention(c.start, c.end, c.text, entity, False, [], f"fuzzy: close to the alias '{form}' ({score:.0f}/100); add '{c.text}' to its {'aliases' if entity.kind == 'actor' else 'variants'}"))
+            taken[c.start:c.end] = b"\x01" * (c.end - c.start)
+        elif 1 in labels[c.start:c.end] or c.actor_kind:
+            kept.append(c)
+    for ent in doc.ents:
+        if ent.label_ not in NAME_LABELS or any(taken[ent.start_char:ent.end_char]):
+            continue
+        words = ent.text
+        start = ent.start_char
+        if ent.label_ == "NORP" and words == "Syrian" and MILITARY_NOUN.match(text, ent.end_char):
+            entity = state_actor("Syria", k)  # 'Syrian soldiers': the government's forces, below
+            if entity is not None:
+                found.append(Mention(start, ent.end_char, words, entity, True, [], "the adjective of Syria"))
+                taken[start:ent.end_char] = b"\x01" * (ent.end_char - start)
+            continue
+        if ent.label_ == "NORP" and words in STATE_ADJECTIVES:
+            entity = state_actor(STATE_ADJECTIVES[words], k)
+            if entity is not None:
+                found.append(Mention(start, ent.end_char, words, entity, True, [], f"the adjective of {entity.name}"))
+                taken[start:ent.end_char] = b"\x01" * (ent.end_char - start)
+            continue
+        if ent.label_ == "NORP":
+            continue  # 'Syrian' is not Syria the place: an adjective names a state only as above
+        match = closest(words, k, None if ent.label_ == "GPE" else NAME_LABELS[ent.label_])
+        if match is not None and not any(c.start < ent.end_char and start < c.end for c in kept):
+            entity, form, score = match
+            found.append(Mention(start, ent.end_char, words, entity, False, [], f"fuzzy: close to the alias '{form}' ({score:.0f}/100); add '{words}' to its {'aliases' if entity.kind == 'actor' else 'variants'}"))
+            taken[start:ent.end_char] = b"\x01" * (ent.end_char - start)
+    found += _descriptions(text, mentions + found, k)
+    covered = [(m.start, m.end) for m in found if m.rule.startswith("description")]
+    mentions = [m for m in mentions if not any(a <= m.start and m.end <= b for a, b in covered)]
+    out = []
+    for m in mentions + found:
+        if m.entity.kind == "place" and m.text in CAPITALS and _acting(text, m):
+            state = state_actor(CAPITALS[m.text], k)
+            if state is not None:
+                m = Mention(m.start, m.end, m.text, state, m.exact, [m.entity], f"the capital acting for {state.name}")
+        noun = MILITARY_NOUN.match(text, m.end)
+        if noun and m.entity.kind == "actor" and m.entity.actor_kind == "government":
+            forces = next((e for e in k.entities.values() if e.kind == "actor" and e.parent == m.entity.id and e.actor_kind == "armed_force"), None)
+            if forces is not None:  # 'government troops', 'Syrian soldiers', 'Government warplanes': the government's armed forces
+                m = Mention(m.start, noun.end(), text[m.start:noun.end()], forces, False, [m.entity], f"{m.entity.name}'s {noun.group(1)}: its armed forces")
+        out.append(m)
+    out.sort(key=lambda m: m.start)
+    return out, kept
+
+
+# Words that make a capitalised run a page's furniture or a weapon's designation, not a name.
+NOT_A_CANDIDATE = re.compile(r"\b(?:Facebook|Twitter|Email|WhatsApp|Newsletter|Release No|Photo|Share)\b|\b[A-Z]{1,3}/?[A-Z]?-\d+[A-Z]?\b")
+def _descriptions(text: str, mentions: list[Mention], k: Knowledge) -> list[Mention]:
+    """Groups named by a description that varies an alias ('pro-government fighters', 'Iran-backed
+    militias', 'rebel units'), where no longer known name covers the words."""
+    found = []
+    for hit in DESCRIPTION.finditer(text):
+        start, end = hit.span()
+        words = re.sub(r"^(?:the|a|an|its|their|his|her|of|and|with|by|some|many|other)\s+", "", hit.group(1), flags=re.IGNORECASE)
+        start = end - len(words) - 1 - len(hit.group(2))
+        inside = [m for m in mentions if m.start < end and start < m.end]
+        if any(m.start <= start and end <= m.end for m in inside) or any(m.end - m.start > (end - start) // 2 and m.entity.actor_kind not in ("state", "government") for m in inside):
+            continue
+        match = describe(words, hit.group(2), k)
+        if match is not None:
+            entity, alias = match
+            found.append(Mention(start, end, text[start:end], entity, False, [], f"description: read as the alias '{alias}'"))
+    return found
+
+
+def _publisher(text: str, publisher: str, mentions: list[Mention], candidates: list[Candidate]) -> list[Candidate]:
+    """The outlet that published the article, where its text names it (a byline, a dateline's
+    '(Sahra Wire Service)'), as a candidate media actor: the longest run of its name's first words."""
+    words = re.sub(r"\s*\([^)]*\)", "", publisher).split()
+    taken = [(m.start, m.end) for m in mentions] + [(c.start, c.end) for c in candidates]
+    found: list[Candidate] = []
+    for n in range(len(words), 1, -1):
+        name = " ".join(words[:n])
+        for at in find_all(text, name):
+            end = at + len(name)
+            if not any(a < end and at < b for a, b in taken):
+                found.append(Candidate(at, end, name, "actor", "media", "the article's publisher"))
+                taken.append((at, end))
+    return found
+
+
+MILITARY_NOUN = re.compile(r" (troops|soldiers|forces|army|warplanes|jets|aircraft|planes|artillery|units)\b")
+
+
+def _acting(text: str, m: Mention) -> bool:
+    """A capital that acts: the subject of a verb, a possessive, or after 'by'."""
+    after = re.findall(r"[\w’']+", text[m.end:m.end + 30])
+    before = re.findall(r"[\w’']+", text[max(0, m.start - 20):m.start])
+    return text[m.end:m.end + 2] in ("’s", "'s") or bool(after) and after[0].lower() in ACTING_AFTER or bool(before) and before[-1].lower() in ACTING_BEFORE
+
+
 # ---------------------------------------------------------------- candidate new entities
 
 CANDIDATE_STOP = {"the", "a", "an", "but", "however", "he", "she", "they", "it", "we", "our", "their", "his", "her", "this", "that",
@@ -256,7 +378,7 @@ CANDIDATE_STOP = {"the", "a", "an", "but", "however", "he", "she", "they", "it",
                   "to", "also", "meanwhile", "after", "before", "since", "when", "where", "read", "share", "photo", "courtesy",
                   "min", "sources", "source", "there", "some", "many", "undeterred", "members", "member", "foreign", "president",
                   "major", "captain", "colonel", "general", "minister", "brigadier", "lieutenant", "sheikh", "commander", "spokesman"}
-CANDIDATE_NAME = re.compile(r"(?:\b(?:al|a|as|ad|ar|az|at|an|el|ash)-)?[A-Z][\w’'‘-]*(?:\s+(?:(?:of|of the|al|bin|ibn)\s+)?(?:[A-Z][\w’'‘-]*|al-\w+|a-\w+))*")
+CANDIDATE_NAME = re.compile(r"(?:\b(?:al|a|as|ad|ar|az|at|an|el|ash)-)?[A-Z][\w’'‘-]*(?:[ \t]+(?:(?:of|of the|al|bin|ibn)[ \t]+)?(?:[A-Z][\w’'‘-]*|al-\w+|a-\w+))*")
 ACTOR_WORDS = re.compile(r"\b(Brigades?|Forces|Army|Front|Group|Movement|Council|Ministry|Party|Militias?|Battalions?|Regiment|Division|Corps|Command|Agency|News|Media|Centre|Center|Guards?|Units?|Jaish|Liwa|Harakat|Jabhat|Faylaq|Ahrar)\b")
 PLACE_CUES = re.compile(r"\b(?:in|near|at|from|to|towards?|outside|village of|town of|city of|area of|province of|around|between|reached|entered|captured|seized)\s+$")
 PERSON_TITLES = re.compile(r"\b(?:Major|Captain|Colonel|General|Brigadier|Lieutenant|Sheikh|President|Minister|Commander|spokes(?:man|woman|person))\s+$")
@@ -272,6 +394,7 @@ class Candidate:
     kind: str  # actor | place
     actor_kind: str
     reason: str
+    alias_of: str = ""  # a known actor or place this spelling is close to: proposed as its alias
 
 
 def find_candidates(text: str, mentions: list[Mention], sentences: list[Sentence]) -> list[Candidate]:
@@ -453,10 +576,14 @@ def _skip_space(text: str, pos: int) -> int:
     return pos
 
 
+# A full stop that ends a title or an initial ends no clause ("said Capt. Ellis Norwood").
+ABBREVIATED = re.compile(r"(?:\b(?:Maj|Gen|Lt|Col|Capt|Cpt|Sgt|Brig|Adm|Cmdr|Dr|Mr|Mrs|Ms|St)|\b[A-Z]|(?:[A-Z]\.)+[A-Z])\.$")
+
+
 def _clause_end(text: str, start: int, end: int) -> int:
     """Where the words after a speech verb stop: the sentence's end, or a following clause."""
     stretch = text[start:end]
-    m = re.search(r"[.;]\s|[.;]$|\bthat\b", stretch)
+    m = next((m for m in re.finditer(r"[.;]\s|[.;]$|\bthat\b", stretch) if not ABBREVIATED.search(stretch, 0, m.start() + 1)), None)
     stop = start + (m.start() if m else len(stretch))
     return len(text[:stop].rstrip(" ,"))
 
@@ -478,15 +605,51 @@ MILITARY_WORDS = re.compile(r"\b(?:military|army|armed forces|defen[cs]e|pentago
 SPEAKING_KINDS = ("armed_force", "coalition", "government", "alliance", "armed_group", "militia")
 
 
+# Titles written before a name, kept as a role and left out of the name ("Capt. Jeff Davis" is Jeff Davis).
+TITLES = re.compile(r"^(?:(?:(?:Maj|Gen|Lt|Col|Capt|Cpt|Sgt|Brig|Adm|Cmdr|Dr|Mr|Mrs|Ms)\.?|Major|General|Lieutenant|Colonel|Captain|"
+                    r"Sergeant|Brigadier|Admiral|Commander|Sheikh|President|Minister|Spokesman|Spokeswoman)\s+)+")
+
+
+@dataclass
+class Person:
+    """A person the article names (a known actor, or a new name the language model tags PERSON)."""
+
+    start: int
+    end: int
+    name: str
+    actor_id: str
+    new_name: str = ""
+
+
+def find_people(doc, text: str, mentions: list[Mention]) -> list[Person]:
+    """People in the order the article introduces them, for 'he said' and 'the official added'."""
+    people = [Person(m.start, m.end, m.text, m.entity.id) for m in mentions if m.entity.kind == "actor" and m.entity.actor_kind == "person"]
+    for ent in doc.ents:
+        if ent.label_ != "PERSON":
+            continue
+        start, end = ent.start_char, ent.end_char
+        if any(m.start < end and start < m.end for m in mentions):
+            continue  # a known name (a person's is in `people` already; a place or group the model took for a person is not one)
+        name = TITLES.sub("", re.sub(r"^(?:the|a|an)\s+", "", ent.text, flags=re.IGNORECASE)).strip(" ,.’'")
+        if len(name.split()) >= 2 and "\n" not in name and all(w[:1].isupper() or w.lower() in ("al", "bin", "ibn") or w.startswith(("al-", "a-")) for w in name.split()):
+            people.append(Person(start, end, name, slug(name), name))
+    people.sort(key=lambda p: p.start)
+    return people
+
+
 class SpeakerResolver:
     """Resolves the words that name a speaker to an actor, remembering the article's earlier
-    speakers for back-references ('he added', 'the spokesman said', 'al-Haj added')."""
+    speakers for back-references ('he added', 'the spokesman said', 'al-Haj added') and the people
+    it introduced since ('Al-Baraa Fares ... was blunter. "...," he said')."""
 
-    def __init__(self, k: Knowledge, text: str, mentions: list[Mention], publisher: str):
+    def __init__(self, k: Knowledge, text: str, mentions: list[Mention], publisher: str, people: list[Person] = ()):
         self.k, self.text, self.mentions = k, text, mentions
         self.starts = [m.start for m in mentions]
         self.publisher = publisher.lower()
         self.history: list[tuple[str, str, str]] = []  # (phrase, actor_id, resolution)
+        self.people = list(people)
+        self.new_names = {p.actor_id: p.new_name for p in self.people if p.new_name}
+        self.last_at = -1  # where the last remembered speaker was named
 
     def mentions_in(self, start: int, end: int) -> list[Mention]:
         i = bisect.bisect_left(self.starts, start)
@@ -500,6 +663,16 @@ class SpeakerResolver:
     def remember(self, phrase: str, speaker: Speaker) -> None:
         if speaker.actor_id:
             self.history.append((phrase, speaker.actor_id, speaker.resolution))
+            self.last_at = max(self.last_at, speaker.start)
+            if speaker.new_name:
+                self.new_names[speaker.actor_id] = speaker.new_name
+
+    def _introduced(self, before: int) -> Person | None:
+        """The last person named after the last speaker and before `before`."""
+        return next((p for p in reversed(self.people) if self.last_at < p.start and p.end <= before), None)
+
+    def _speaker(self, actor_id: str, phrase: str, resolution: str, start: int, note: str) -> Speaker:
+        return Speaker(actor_id, phrase, resolution, start, note, self.new_names.get(actor_id, ""))
 
     def resolve(self, start: int, end: int, context: tuple[int, int]) -> Speaker:
         """The speaker named by text[start:end]; `context` is the stretch (the paragraph so far) in
@@ -510,11 +683,19 @@ class SpeakerResolver:
         last = self.history[-1] if self.history else None
         if not words:
             return Speaker("", phrase, "unknown", start, "no words name the speaker")
-        if low in PRONOUNS:
+        if low in PRONOUNS or low == "who":  # 'according to the spokesman, who added: "..."'
+            introduced = self._introduced(start)
+            if introduced is not None and low in ("he", "she", "who"):
+                return Speaker(introduced.actor_id, phrase, "back_reference", start, f"'{phrase}' = {introduced.name}, named since the last speaker", introduced.new_name)
             if last:
-                return Speaker(last[1], phrase, "back_reference", start, f"'{phrase}' = the last speaker, '{last[0]}'")
+                return self._speaker(last[1], phrase, "back_reference", start, f"'{phrase}' = the last speaker, '{last[0]}'")
             return Speaker("", phrase, "unknown", start, f"'{phrase}' has no earlier speaker in the article")
         found = self.mentions_in(start, end)
+        named = next((p for p in self.people if start <= p.start and p.end <= end and p.new_name), None)
+        if named is not None and not any(m.entity.kind == "actor" and m.entity.actor_kind == "person" for m in found):
+            earlier = any(h[1] == named.actor_id for h in self.history)
+            return Speaker(named.actor_id, phrase, "back_reference" if earlier else "named", start,
+                           f"new actor: '{named.name}' matches no alias (add it to actors)", named.new_name)
         actors = [m.entity for m in found if m.entity.kind == "actor"]
         person = next((m for m in found if m.entity.kind == "actor" and m.entity.actor_kind == "person"), None)
         if person is not None:
@@ -539,15 +720,21 @@ class SpeakerResolver:
         speaking = [a for a in actors if a.actor_kind != "media" or not reporting]
         if speaking:
             return self._organisation(phrase, start, speaking, found, context)
-        if low.startswith("the ") and last:
-            return Speaker(last[1], phrase, "back_reference", start, f"'{phrase}' = the last speaker, '{last[0]}' (no closer match)")
-        name = re.match(r"(?:(?:Major|Captain|Colonel|General|Brigadier|Lieutenant|Sheikh|President|Minister|Dr\.?)\s+)*"
-                        r"((?:[A-Z][\w’'-]+|al|al-\w+|a-\w+)(?:\s+(?:[A-Z][\w’'-]+|al|al-\w+|a-\w+|bin|ibn))*)", phrase)
-        if name and (len(name.group(1).split()) > 1 or self.history):
+        if low.startswith("the ") and (last or self._introduced(start)):
+            introduced = self._introduced(start)
+            if introduced is not None:
+                return Speaker(introduced.actor_id, phrase, "back_reference", start, f"'{phrase}' = {introduced.name}, named since the last speaker", introduced.new_name)
+            return self._speaker(last[1], phrase, "back_reference", start, f"'{phrase}' = the last speaker, '{last[0]}' (no closer match)")
+        name = re.match(r"((?:[A-Z][\w’'-]+|al|al-\w+|a-\w+)(?:\s+(?:[A-Z][\w’'-]+|al|al-\w+|a-\w+|bin|ibn))*)", TITLES.sub("", phrase))
+        if name and (len(name.group(1).split()) > 1 or self.history or self.people):
             surname = re.split(r"[\s-]", name.group(1))[-1].lower()
+            for p in reversed([p for p in self.people if p.end <= start]):
+                if surname in re.split(r"[\s’'-]+", p.name.lower()) and len(p.name) > len(name.group(1)):
+                    earlier = any(h[1] == p.actor_id for h in self.history)
+                    return Speaker(p.actor_id, phrase, "back_reference", start, f"'{name.group(1)}' = {p.name}, named earlier", self.new_names.get(p.actor_id, p.new_name))
             for past, actor_id, _ in reversed(self.history):
                 if surname in re.split(r"[\s’'-]+", past.lower()):
-                    return Speaker(actor_id, phrase, "back_reference", start, f"'{name.group(1)}' = the earlier '{past}'")
+                    return self._speaker(actor_id, phrase, "back_reference", start, f"'{name.group(1)}' = the earlier '{past}'")
             if len(name.group(1).split()) > 1:
                 return Speaker(slug(name.group(1)), phrase, "named", start, f"new actor: '{name.group(1)}' matches no alias (add it to actors)", name.group(1))
         return Speaker("", phrase, "unknown", start, f"'{phrase}' names no known actor")
@@ -733,7 +920,8 @@ def _credit(d: DraftQuote, actor_id: str, said: date | None, event_id: str, why:
 # (pattern, event_type, sub_event_type): the first rule that matches a sentence decides its type.
 EVENT_RULES = [
     (r"\bshot\s+down\b|\bshoots?\s+down\b|\bintercept(?:ed|s)?\b|\bdowned\b", "Strategic developments", "Disrupted weapons use"),
-    (r"\b(?:air\s*-?strikes?|airstrikes?|struck|strikes?\s+on|bomb(?:ed|ing|s|arded|ardment)?|warplanes?\s+(?:attacked|hit|targeted)|air\s+raids?)\b", "Explosions/Remote violence", "Air/drone strike"),
+    (r"\b(?:suicide\s+(?:car\s+)?bomb(?:er|ing)?s?|car\s+bombs?|(?-i:S?VBIEDs?))\b", "Explosions/Remote violence", "Suicide bomb"),
+    (r"\b(?:air\s*-?strikes?|airstrikes?|struck|strikes?\s+on|(?<!the\s)strikes\b|bomb(?:ed|ing|s|arded|ardment)?|(?:warplanes?|aircraft|jets?|planes?)\s+(?:also\s+)?(?:attacked|hit|targeted)|air\s+raids?|raids?|dropped\s+(?:\w+\s+){0,2}(?:munitions?|bombs?))\b", "Explosions/Remote violence", "Air/drone strike"),
     (r"\b(?:shell(?:ed|ing|s)|artillery\s+fire|mortars?|rockets?\s+(?:fired|hit)|missiles?\s+(?:fired|hit|struck))\b", "Explosions/Remote violence", "Shelling/artillery/missile attack"),
     (r"\b(?:roadside\s+bomb|(?-i:IEDs?)|landmines?|mines?\s+exploded)\b", "Explosions/Remote violence", "Remote explosive/landmine/IED"),
     (r"\b(?:captur(?:ed|es|ing|e)|seiz(?:ed|es|ing|ure)|took\s+(?:control|over|\d+|several|dozens|the\s+(?:town|village|city|area|hills?))|tak(?:ing|en)\s+(?:control|over|territory)|retook|recaptur(?:ed|es|ing)|regain(?:ed|s)|fell\s+to|overran|gains?)\b", "Battles", "Government regains territory"),
@@ -769,6 +957,7 @@ class DraftEvent:
     trigger: str
     existing_event: str = ""
     notes: list[str] = field(default_factory=list)
+    links: list = field(default_factory=list)  # links.Link to events already in data/, best first
 
     @property
     def confidence(self) -> float:
@@ -778,10 +967,12 @@ class DraftEvent:
 
 
 def draft_events(text: str, sentences: list[Sentence], mentions: list[Mention], dates: list[DateMention],
-                 quotes: list[DraftQuote], ref: date, k: Knowledge) -> list[DraftEvent]:
+                 quotes: list[DraftQuote], ref: date, k: Knowledge, doc=None) -> list[DraftEvent]:
     """Sentences that report something happening, with a proposed ACLED type, actors, place and date."""
     events: list[DraftEvent] = []
     last_date_of_paragraph: dict[int, DateMention] = {}
+    tokens = {t.idx: t for t in doc} if doc is not None else {}
+    headline = text[:_paragraph_end(text, 0)].strip()
     for index, s in enumerate(sentences):
         sentence = text[s.start:s.end]
         in_dates = [d for d in dates if s.start <= d.char_start < s.end]
@@ -793,14 +984,24 @@ def draft_events(text: str, sentences: list[Sentence], mentions: list[Mention], 
             continue
         m, etype, sub = rule
         verb_at = s.start + m.start()
+        token = tokens.get(verb_at)
+        date_range, expression, date_rule = _event_date(sentence, verb_at, in_dates, carried, ref)
+        if _not_an_event(text, s, verb_at, token, quotes, headline, date_range, ref, bool(in_dates)):
+            continue
         in_mentions = [x for x in mentions if s.start <= x.start and x.end <= s.end]
         actor1, actor2, allies, others = _event_actors(sentence, s.start, verb_at, in_mentions)
+        parsed = _parsed_actors(token, in_mentions, sub)
+        if parsed[0] is not None:
+            actor1 = parsed[0]
+            actor2 = parsed[1] if parsed[1] is not None and parsed[1] is not actor1 else (actor2 if actor2 is not actor1 else None)
+            allies = [a for a in allies if a is not actor1 and a is not actor2]
         if sub == "Government regains territory" and actor1 is not None and actor1.side != "government-aligned":
             sub = "Non-state actor overtakes territory"
-        recent = events[-1].place if events and events[-1].start >= sentences[max(0, index - 2)].start else None
+        window = sentences[max(0, index - 2)].start
+        recent = next((x.entity for x in reversed(mentions) if x.entity.kind == "place" and window <= x.start < s.start), None) \
+            or (events[-1].place if events and events[-1].start >= window else None)  # the place the last two sentences named
         place, geo = _event_place(text, verb_at, in_mentions, recent)
-        date_range, expression, date_rule = _event_date(sentence, verb_at, in_dates, carried, ref)
-        notes = [f"rule: '{m.group(0)}' -> {etype} / {sub}"]
+        notes = [f"rule: '{m.group(0)}' -> {etype} / {sub}"] + (["actors from the parse: the agent of the event word"] if parsed[0] is not None else [])
         existing = next((q.event_id for q in quotes if q.event_id in k.events and s.start <= q.span.start < s.end), "")
         if existing:
             ev = k.events[existing]
@@ -813,6 +1014,78 @@ def draft_events(text: str, sentences: list[Sentence], mentions: list[Mention], 
         events.append(DraftEvent(s.start, s.end, etype, sub, actor1, actor2, allies, others, place, geo, date_range, expression,
                                  date_rule, m.group(0), existing, notes))
     return events
+
+
+# Lines of a page that are not the article's report: links to other stories, captions, boxes.
+BOILERPLATE = re.compile(r"^\s*(?:Related|Most read|Read more|See also|Photo|Picture|Caption|Newsletter|Sign up|Subscribe|Share|Top photo|Watch)\b", re.IGNORECASE)
+MODALS = {"would", "could", "might", "may", "will", "should", "can", "must", "'d", "wo"}
+CONDITIONS = {"if", "unless", "should", "whether"}
+NEGATING = {"avoid", "deny", "refuse"}
+
+
+def _not_an_event(text: str, s: Sentence, verb_at: int, token, quotes: list[DraftQuote], headline: str,
+                  date_range: tuple, ref: date, dated: bool) -> str:
+    """Why a sentence with an event word reports no event, or "": the headline (told again in the
+    body), a page's boilerplate, words inside a quotation (a statement), a hypothetical or negated
+    event (by the parse: a modal or 'if' on the event's verb, a 'not' or 'no'), background before
+    the article's year."""
+    sentence = text[s.start:s.end]
+    if s.start < len(headline) + 1 or sentence.strip() == headline or BOILERPLATE.match(sentence):
+        return "headline or boilerplate"
+    quote = next((q for q in quotes if q.span.start <= verb_at < q.span.end and q.kind == "direct"), None)
+    if quote is not None and not dated and not (token is not None and token.tag_ in ("VBD", "VBN")):
+        return "inside a quotation"  # a statement; a quotation that dates what it tells ('at dawn today') or tells it in the past reports an event
+    if date_range[1] < date(ref.year, 1, 1):
+        return "background before the article's year"
+    if re.match(r"\s*(?:If|Should|Unless|Were)\b|\s*[A-Z]\w+ing\b[^,.;]*\b(?:would|could|might)\b", sentence):
+        return "hypothetical"  # 'If ...', 'Capturing Tanf would open ...'
+    if token is None:
+        return ""
+    chain = [token]  # the event word and the words it hangs from, up to its clause's verb
+    while chain[-1].pos_ not in ("VERB", "AUX") and chain[-1].head is not chain[-1] and len(chain) < 6:
+        chain.append(chain[-1].head)
+    verb = chain[-1]
+    chain += [verb.head] if verb.dep_ in ("xcomp", "acl", "relcl") and verb.head is not verb else []
+    for t in chain:
+        children = list(t.children)
+        if any(c.dep_ == "neg" or c.lower_ == "no" and c.dep_ == "det" for c in children) or t.lemma_ in NEGATING:
+            return "negated"  # 'did not comment on the fighting', 'No fighting was reported', 'has avoided any clash'
+        if any(c.dep_ in ("aux", "auxpass") and c.lower_ in MODALS for c in children) or any(c.dep_ == "mark" and c.lower_ in CONDITIONS for c in children):
+            return "hypothetical"
+    if verb.tag_ in ("VBZ", "VBP") and not any(c.dep_ in ("aux", "auxpass") for c in verb.children) and verb.lemma_ not in ("say", "tell"):
+        return "a present state or habit, not a dated event"  # 'the dam lies ...', 'special forces train ...'
+    return ""
+
+
+def _parsed_actors(token, in_mentions: list[Mention], sub: str) -> tuple[Entity | None, Entity | None]:
+    """actor1 and actor2 from the dependency parse: the agent of the event's verb (its active
+    subject, or the 'by' phrase of a passive; the owner of an aircraft: 'a U.S. F-15E') and what
+    it acted on (the object, or the passive subject)."""
+    if token is None:
+        return None, None
+    verb = token if token.pos_ in ("VERB", "AUX") else token.head
+    while verb.dep_ in ("conj", "xcomp") and not any(c.dep_ in ("nsubj", "nsubjpass") for c in verb.children) and verb.head is not verb:
+        verb = verb.head
+    children = list(verb.children)
+    agent = next((c for c in children if c.dep_ == "agent"), None)
+    passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in children)
+    if passive:
+        doer = next((g for g in (agent.children if agent is not None else []) if g.dep_ == "pobj"), None)
+        done = next((c for c in children if c.dep_ == "nsubjpass"), None)
+    else:
+        doer = next((c for c in children if c.dep_ == "nsubj"), None)
+        done = next((c for c in children if c.dep_ == "dobj"), None) or next(
+            (g for c in children if c.dep_ == "prep" for g in c.children if g.dep_ == "pobj"), None)
+
+    def first_actor(head):
+        if head is None:
+            return None
+        lo, hi = head.left_edge.idx, head.right_edge.idx + len(head.right_edge.text)
+        acting = [x for x in in_mentions if x.entity.kind == "actor" and x.entity.actor_kind not in ("media", "person") and lo <= x.start and x.end <= hi]
+        heads = [x for x in acting if x.start <= head.idx < x.end]  # the phrase's own head ('SAA forces'), else its first actor
+        return (heads or acting)[0].entity if acting else None
+
+    return first_actor(doer), first_actor(done)
 
 
 def _event_rule(sentence: str):
@@ -893,13 +1166,17 @@ class ArticleDraft:
 
 def draft_article(article_id: str, text: str, ref: date, k: Knowledge, publisher: str = "") -> ArticleDraft:
     """Everything the assistant proposes for one article's text, published on `ref`."""
+    doc = parse(text)
     spans = find_quote_spans(text)
-    sentences = split_sentences(text, spans)
+    sentences = split_sentences(text, spans, {s.start_char for s in doc.sents})
     mentions = find_mentions(text, k, spans)
     dates = find_dates(text, ref)
-    resolver = SpeakerResolver(k, text, mentions, publisher)
+    candidates = find_candidates(text, mentions, sentences)
+    mentions, candidates = recognise(doc, text, mentions, candidates, k)
+    candidates += _publisher(text, publisher, mentions, candidates)
+    resolver = SpeakerResolver(k, text, mentions, publisher, find_people(doc, text, mentions))
     quotes = draft_quotes(text, spans, sentences, resolver, dates, k)
     dates = [_in_quote_reference(d, quotes) for d in dates]
-    candidates = find_candidates(text, mentions, sentences)
-    events = draft_events(text, sentences, mentions, dates, quotes, ref, k)
+    events = draft_events(text, sentences, mentions, dates, quotes, ref, k, doc)
+    link_events([e for e in events if not e.existing_event], k)
     return ArticleDraft(article_id, text, ref, quotes, mentions, candidates, dates, events)

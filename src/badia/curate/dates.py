@@ -62,6 +62,14 @@ _PART = r"(?:\s+(?:morning|afternoon|evening|night))?"
 PATTERN = re.compile(
     "|".join((
         r"(?P<iso>\b\d{4}-\d{2}-\d{2}\b)",
+        rf"(?P<between>\b(?:between|from)\s+(?:(?P<bm1>{_MON})\s+)?(?P<bd1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:and|to|-|–)\s+(?P<bd2>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+(?P<bm2>{_MON}))?(?:,?\s+(?P<by>\d{{4}}))?\b)",
+        rf"(?P<wdpair>\b(?:on\s+)?(?P<wd1>{_WD})\s+and\s+(?P<wd2>{_WD})\b)",
+        rf"(?P<partmonth>\b(?:(?:in|since|until|by|during)\s+)?(?:the\s+)?(?P<part>early|mid|late|end\s+of|beginning\s+of|start\s+of)[-\s]?(?P<pm>{_MON})(?!\s+\d))",
+        rf"(?P<monthonly>\b(?:in|during|until|by|throughout)\s+(?P<mo>{_MON})(?![\w.]|\s+\d))",
+        r"(?P<season>\b(?:(?:in|during|over)\s+)?(?:the\s+)?(?:(?P<smod>this|last|early|late)\s+)?(?P<sname>spring|summer|autumn|fall|winter)(?:\s+of\s+(?:(?P<slast>last\s+year)|(?P<syear>\d{4})))?\b)",
+        r"(?P<recentmonths>\b(?:in|over|during)\s+(?:recent\s+months|the\s+(?:last|past)\s+(?:few|several|couple\s+of)\s+months)\b)",
+        r"(?P<sameday>\b(?:minutes|hours|moments)\s+(?:earlier|later)\b|\b(?:earlier|later)\s+(?:in\s+the|that)\s+day\b|\bthroughout\s+the\s+day\b|\bthe\s+same\s+day\b)",
+        rf"(?P<relday>\b(?P<rn>{_NUM})\s+days?\s+(?P<rdir>later|after|earlier|before)\b|\bthe\s+(?P<rnext>next|following|previous)\s+day\b)",
         rf"(?P<mdy>\b(?:on\s+)?(?:(?:{_WD}),?\s+)?(?:{_MON})\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}}\b)?)",
         rf"(?P<dmy>\b(?:on\s+)?(?:(?:{_WD}),?\s+)?\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MON})\b(?:,?\s+\d{{4}}\b)?)",
         rf"(?P<month>\b(?:(?:in|since|until|by)\s+)?(?:early\s+|mid-?|late\s+)?(?:{_MON})\s+\d{{4}}\b)",
@@ -76,6 +84,7 @@ PATTERN = re.compile(
         r"(?P<lastmonth>\blast\s+month\b)",
         r"(?P<thisyear>\b(?:earlier\s+)?this\s+year\b)",
         r"(?P<lastyear>\blast\s+year\b)",
+        r"(?P<year>\b(?:in\s+)?(?:19|20)\d{2}\b(?!-\d))",
         r"(?P<fewdays>\b(?:in|over|during)\s+the\s+(?:last|past)\s+(?:few|several|couple\s+of)\s+days\b|\bin\s+recent\s+days\b)",
         r"(?P<fewweeks>\b(?:in|over|during)\s+(?:the\s+(?:last|past)\s+(?:few|several|couple\s+of)\s+weeks|recent\s+weeks)\b)",
         rf"(?P<ago>\b(?P<n>{_NUM})\s+(?P<unit>day|week|month|year)s?\s+ago\b)",
@@ -144,6 +153,48 @@ def resolve(match: re.Match, ref: date) -> DateRange | None:
             return None
     if kind in ("mdy", "dmy"):
         return _explicit(text, ref)
+    if kind == "between":
+        month = _month(match.group("bm1") or match.group("bm2"))
+        year = int(match.group("by")) if match.group("by") else ref.year
+        try:
+            first, last = date(year, month, int(match.group("bd1"))), date(year, month, int(match.group("bd2")))
+        except ValueError:
+            return None
+        if first > ref and not match.group("by"):
+            first, last = first.replace(year=year - 1), last.replace(year=year - 1)
+        return _range(first, last, 2, "the days named, in the month named") if first <= last else None
+    if kind == "wdpair":
+        wd1, wd2 = (WEEKDAYS.index(match.group(g).lower()) for g in ("wd1", "wd2"))
+        last = ref + relativedelta(weekday=weekday(wd2)(-1))
+        first = last - timedelta(days=(wd2 - wd1) % 7)
+        return _range(first, last, 2, "the two weekdays named, the latest before the article's date")
+    if kind == "partmonth":
+        month = _month(match.group("pm"))
+        year = ref.year if month <= ref.month else ref.year - 1
+        part = match.group("part").lower().split()[0]
+        days = {"early": (1, 10), "beginning": (1, 10), "start": (1, 10), "mid": (11, 20), "late": (21, 31), "end": (21, 31)}[part]
+        first = date(year, month, days[0])
+        last = min(first + relativedelta(day=days[1]), ref)
+        return _range(first, last, 4, f"{part} {MONTHS[month - 1].title()}: days {days[0]}-{days[1]} (convention), the latest such month")
+    if kind == "monthonly":
+        month = _month(match.group("mo"))
+        year = ref.year if month <= ref.month else ref.year - 1
+        first = date(year, month, 1)
+        return _range(first, min(first + relativedelta(day=31), ref), 4, "the month named, the latest before the article's date")
+    if kind == "season":
+        name = match.group("sname").lower()
+        months = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}[name]
+        year = int(match.group("syear")) if match.group("syear") else ref.year - 1 if match.group("slast") or (match.group("smod") or "").lower() == "last" else ref.year
+        first = date(year, months, 1)
+        if first > ref:
+            first = first.replace(year=year - 1)
+        last = min(first + relativedelta(months=2, day=31), ref)
+        return _range(first, last, 5, f"{name} (three months from {first:%B} {first.year})")
+    if kind == "recentmonths":
+        return _range(ref - relativedelta(months=3), ref - timedelta(days=1), 5, "the three months before the article's date (convention for 'recent months')")
+    if kind == "year":
+        year = int(re.search(r"\d{4}", text).group(0))
+        return _range(date(year, 1, 1), min(date(year, 12, 31), ref), 5, "the year named")
     if kind == "month":
         month = _month(re.search(_MON, text).group(0))
         year = int(re.search(r"\d{4}", text).group(0))
@@ -221,7 +272,8 @@ def resolve(match: re.Match, ref: date) -> DateRange | None:
 # alternation of this size tried at every character is four times slower.
 TRIGGER = re.compile(
     r"\b(?=\d|(?i:on|last|this|next|early|late|mid|over|at|during|earlier|today|tonight|yesterday|currently|until|in|since|by|"
-    r"the|an?|one|two|three|four|five|six|seven|eight|nine|ten|few|several)\b|" + _WD + r"\b|" + _MON + ")")
+    r"the|an?|one|two|three|four|five|six|seven|eight|nine|ten|few|several|between|from|throughout|minutes|hours|moments|later|"
+    r"spring|summer|autumn|fall|winter|end|beginning|start)\b|" + _WD + r"\b|" + _MON + ")")
 
 
 def _matches(text: str):
@@ -237,8 +289,9 @@ def _matches(text: str):
 def find_dates(text: str, ref: date) -> list[DateMention]:
     """Every date expression in `text` that resolves against `ref`, in order of appearance."""
     found = []
+    anchor = ref  # the last single day the text named: 'two days later', 'earlier in the day' count from it
     for match in _matches(text):
-        resolved = resolve(match, ref)
+        resolved = _relative(match, anchor) if match.lastgroup in ("sameday", "relday") else resolve(match, ref)
         if resolved is None or resolved.start > ref:
             continue
         start = match.start()
@@ -247,7 +300,22 @@ def find_dates(text: str, ref: date) -> list[DateMention]:
             start -= len(since.group(0))
             resolved = _range(resolved.start, ref, 2, f"from {resolved.rule} up to the article's date")
         found.append(DateMention(start, match.end(), text[start:match.end()], resolved, match.lastgroup))
+        if resolved.precision == 1:
+            anchor = resolved.start
     return found
+
+
+def _relative(match: re.Match, anchor: date) -> DateRange:
+    """Words that count from the day the text last named: 'earlier in the day' is that day; 'two
+    days later' two days after it; 'a day after <something>' dates the something a day before it."""
+    if match.lastgroup == "sameday":
+        return _day(anchor, "the day the text last named")
+    if match.group("rnext"):
+        step = -1 if match.group("rnext").lower() == "previous" else 1
+    else:
+        n = _number(match.group("rn"))
+        step = {"later": n, "before": n, "after": -n, "earlier": -n}[match.group("rdir").lower()]
+    return _day(anchor + timedelta(days=step), f"{abs(step)} day(s) {'after' if step > 0 else 'before'} the day the text last named ({anchor})")
 
 
 def resolve_again(mention: DateMention, ref: date, why: str) -> DateMention:

@@ -172,6 +172,9 @@ def _event_rows(e: DraftEvent, aid: str, text: str, ids: _Ids, rows: dict[str, l
             if actor_entity is not None:
                 rows["event_actors"].append({CONFIDENCE: e.confidence, "event_id": event_id, "actor_id": actor_entity.id, "role": role,
                                              NOTE: f"{role}: " + {"actor1": "subject of", "actor2": "first opposing actor after", "assoc_actor_1": "named with actor1 as subject of"}[role] + f" '{e.trigger}'"})
+    for link in e.links:
+        rows.setdefault("links", []).append({"decision": "", "draft_event_id": event_id, "event_id": link.event_id,
+                                             "score": f"{link.score:.2f}", "reasons": link.reasons})
     rows["event_sources"].append({
         CONFIDENCE: e.confidence, "event_id": event_id, "article_id": aid, "char_start": e.start, "char_end": e.end, "evidence": text[e.start:e.end],
         "date_expression": e.date_expression, "date_rule": e.date_rule,

@@ -60,6 +60,8 @@ class Knowledge:
     articles: dict[str, dict] = field(default_factory=dict)
     actor_ids: set[str] = field(default_factory=set)
     place_ids: set[str] = field(default_factory=set)
+    event_actors: dict[str, list[str]] = field(default_factory=dict)  # event id -> its actors, actor1 first
+    place_points: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def actor(self, actor_id: str) -> Entity | None:
         return self.entities.get(("actor", actor_id))
@@ -115,6 +117,10 @@ def load_knowledge(root: Path | str, exclude_article: str | None = None) -> Know
         forms = split_list(row.get("variants")) + _name_forms(row.get("name", ""))
         k.add(Entity("place", row["place_id"], row.get("name", ""), forms, place_type=row.get("place_type", "")))
         k.place_ids.add(row["place_id"])
+        try:
+            k.place_points[row["place_id"]] = (float(row["latitude"]), float(row["longitude"]))
+        except (KeyError, TypeError, ValueError):
+            pass  # a place without coordinates is compared by its id only
     for row in read_rows(data / "articles.csv"):
         k.articles[row["article_id"]] = row
     own_events = set()
@@ -125,6 +131,9 @@ def load_knowledge(root: Path | str, exclude_article: str | None = None) -> Know
     for row in read_rows(data / "events.csv"):
         if row["event_id"] not in own_events:
             k.events[row["event_id"]] = row
+    for row in sorted(read_rows(data / "event_actors.csv"), key=lambda r: r["role"] != "actor1"):
+        if row["event_id"] in k.events:
+            k.event_actors.setdefault(row["event_id"], []).append(row["actor_id"])
     for row in read_rows(data / "quotes.csv"):
         if row["article_id"] == exclude_article:
             continue

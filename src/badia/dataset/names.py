@@ -19,17 +19,25 @@ ALWAYS_ARTICLES = {"al", "el", "ul"}  # never English words, so dropped wherever
 
 
 DOUBLED = re.compile(r"(\w)\1+")
+# Vowels that English transliterations of Arabic write differently for one sound: Mohammad and
+# Muhammad, Osoud and Usud, Maghawer and Maghawir, Jaysh and Jaish, Ashayer and Ashair, Abdou and
+# Abdo. Each side is folded to one letter (o and ou to u, e and ee to i, ay and ey to ai); only
+# the vowels move, so two different names stay apart.
+VOWELS = [(re.compile(r"ou|oo|o"), "u"), (re.compile(r"ee|e"), "i"), (re.compile(r"(?<=[aiu])y(?![aiu])|(?<=a)y(?=i)"), "i")]
 
 
 @functools.lru_cache(maxsize=65536)
 def fold(token: str) -> str:
     """One token as the matcher compares it: short acronyms keep their case ("IS" is not "is") and
-    lose their dots ("U.S." is "US"); other words, capitals too (AMMAN, CENTCOM), lose case and
-    doubled letters (Qassab/Qasab, Sabaa/Saba), the commonest difference between two
-    transliterations of one name."""
+    lose their dots ("U.S." is "US"); other words, capitals too (AMMAN, CENTCOM), lose case,
+    transliteration vowels (VOWELS) and doubled letters (Qassab/Qasab, Sabaa/Saba), the
+    commonest differences between two transliterations of one name."""
     if token.isupper() and 1 < len(token.replace(".", "")) <= 3:
         return token.replace(".", "")
-    return DOUBLED.sub(r"\1", token.lower())
+    word = token.lower()
+    for pattern, vowel in VOWELS:
+        word = pattern.sub(vowel, word)
+    return DOUBLED.sub(r"\1", word)
 
 
 def normal_tokens(tokens: list[tuple[str, int, int]]) -> list[tuple[str, int]]:
