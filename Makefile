@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8001
 
-.PHONY: setup validate build serve test release docs clean
+.PHONY: setup validate build serve test test-fast release docs clean
 
 $(STAMP): requirements.lock requirements-model.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "badia needs Python 3.11 or newer")'
@@ -28,8 +28,13 @@ build: setup
 serve: build
 	$(BIN)/badia serve --port $(PORT)
 
+# Both tiers: the in-process tests and the e2e ones (subprocesses, the browser, releases, scale).
 test: setup
 	$(BIN)/python -m pytest
+
+# The in-process tier only, for the edit-test loop.
+test-fast: setup
+	$(BIN)/python -m pytest -m "not e2e"
 
 release: setup
 	$(BIN)/badia release

@@ -1,12 +1,15 @@
-"""Shared fixtures: the real dataset, disposable copies of it, the badia CLI as a subprocess,
-and one real build of the committed data."""
+"""Shared fixtures: the real dataset, disposable copies of it, the badia CLI run in this process
+(the fast tier) or as a subprocess (the e2e tier), and one real build of the committed data."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -27,12 +30,74 @@ def copy_dataset(dest: Path) -> Path:
     return dest
 
 
-def run_badia(*args: str, root: Path = ROOT, timeout: int = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run the real CLI (`python -m badia`) in a subprocess, as a contributor would (`env`: more
-    environment variables)."""
+def run_badia(*args: str, root: Path = ROOT, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run the CLI in this process (`cli.main`, as `badia` runs it), with its output captured:
+    the fast tier's way. `timeout` is for the same call as a subprocess (run_badia_process, also
+    the one to use when a test needs a fresh process's environment)."""
+    from badia import cli
+
+    argv = ["--root", str(root), *args]
+    out, err = io.StringIO(), io.StringIO()
+    with _OUTPUT.capture(out, err):
+        try:
+            code = cli.main(argv)
+        except SystemExit as e:  # argparse's answer to a bad command line
+            code = e.code if isinstance(e.code, int) else 2
+    return subprocess.CompletedProcess(["badia", *argv], code, out.getvalue(), err.getvalue())
+
+
+def run_badia_process(*args: str, root: Path = ROOT, timeout: int = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the real CLI (`python -m badia`) in a subprocess, as a contributor would (e2e tests;
+    `env`: more environment variables)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), **(env or {}))
     return subprocess.run([sys.executable, "-m", "badia", "--root", str(root), *args],
                           capture_output=True, text=True, env=env, timeout=timeout)
+
+
+class _PerThreadOutput:
+    """sys.stdout and sys.stderr that write to the buffers of the thread writing, so that CLI runs
+    in several threads at once (the catalogue) each get their own output; other writes go on to
+    the streams that were there before."""
+
+    def __init__(self) -> None:
+        self.local = threading.local()
+        self.lock = threading.Lock()
+        self.users = 0
+        self.saved: tuple = ()
+
+    @contextlib.contextmanager
+    def capture(self, out: io.StringIO, err: io.StringIO):
+        with self.lock:
+            if self.users == 0:
+                self.saved = (sys.stdout, sys.stderr)
+                sys.stdout, sys.stderr = _Dispatch(self.local, "out", self.saved[0]), _Dispatch(self.local, "err", self.saved[1])
+            self.users += 1
+        self.local.out, self.local.err = out, err
+        try:
+            yield
+        finally:
+            self.local.out = self.local.err = None
+            with self.lock:
+                self.users -= 1
+                if self.users == 0:
+                    sys.stdout, sys.stderr = self.saved
+
+
+class _Dispatch(io.TextIOBase):
+    def __init__(self, local: threading.local, which: str, fallback) -> None:
+        self.local, self.which, self.fallback = local, which, fallback
+
+    def _target(self):
+        return getattr(self.local, self.which, None) or self.fallback
+
+    def write(self, text: str) -> int:
+        return self._target().write(text)
+
+    def flush(self) -> None:
+        self._target().flush()
+
+
+_OUTPUT = _PerThreadOutput()
 
 
 @pytest.fixture

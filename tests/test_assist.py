@@ -18,7 +18,7 @@ from badia.curate.dates import find_dates
 from badia.curate.drafts import draft_rows
 from badia.curate.evaluate import evaluate
 from badia.curate.gazetteer import Gazetteer
-from badia.curate.knowledge import Entity, Knowledge, read_rows
+from badia.curate.knowledge import Entity, Knowledge
 from badia.validate.checks import validate
 from conftest import ROOT, run_badia
 
@@ -61,6 +61,12 @@ def test_date_expressions_resolve_against_the_article_date(words, ref, start, en
     assert d.text.lower().endswith(words.lower().split()[-1].rstrip(",")) or words.lower() in d.text.lower()
     assert (d.resolved.start.isoformat(), d.resolved.end.isoformat(), d.resolved.precision) == (start, end, precision)
     assert d.resolved.rule
+
+
+def csv_rows(path: Path) -> list[dict[str, str]]:
+    """A committed CSV's rows, read with the csv module (not with the code under test)."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
 
 
 def test_month_names_count_only_capitalised():
@@ -200,10 +206,10 @@ def test_targets_on_the_test_articles_written_for_the_assistant():
 
 
 def test_targets_on_the_curated_articles():
-    if not read_rows(ROOT / "data" / "quotes.csv") or not (ROOT / "data" / "CURATION_NOTES.md").exists():
+    if not csv_rows(ROOT / "data" / "quotes.csv") or not (ROOT / "data" / "CURATION_NOTES.md").exists():
         pytest.skip("the curated data has not landed in data/ yet")
     result = evaluate(ROOT)
-    assert len(result.articles) == len(read_rows(ROOT / "data" / "articles.csv"))
+    assert len(result.articles) == len(csv_rows(ROOT / "data" / "articles.csv"))
     assert_targets(result)
 
 
@@ -338,8 +344,8 @@ def test_assist_drafts_validate_refuses_them_and_apply_appends_the_accepted_rows
     again = run_badia("assist", article_id, root=dataset)
     assert again.returncode == 1 and "already exists" in again.stderr
 
-    actors = {r["actor_id"] for r in read_rows(dataset / "data" / "actors.csv")}
-    places = {r["place_id"] for r in read_rows(dataset / "data" / "places.csv")}
+    actors = {r["actor_id"] for r in csv_rows(dataset / "data" / "actors.csv")}
+    places = {r["place_id"] for r in csv_rows(dataset / "data" / "places.csv")}
 
     def known(row):
         ids = [row.get("speaker_actor_id"), row.get("actor_id"), row.get("place_id")]

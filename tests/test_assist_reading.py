@@ -18,7 +18,7 @@ from badia.curate.drafts import draft_rows
 from badia.curate.knowledge import Entity, Knowledge
 from badia.curate.measures import measure
 from badia.dataset.names import name_key
-from conftest import ROOT, run_badia
+from conftest import ROOT, run_badia, run_badia_process
 
 JUNE_21 = date(2017, 6, 21)
 TANF = Entity("place", "al_tanf_garrison", "Al-Tanf Garrison", ["al-Tanf", "At Tanf"], place_type="military base")
@@ -203,9 +203,11 @@ def test_evaluate_command_reports_each_split_and_refuses_a_broken_article(tmp_pa
     assert "Traceback" not in broken.stderr
 
 
+@pytest.mark.e2e
 def test_a_missing_language_model_is_a_plain_message(tmp_path):
+    """In a fresh process (the model is loaded once per process, so not in this one)."""
     eval_split(tmp_path / "dev")
-    result = run_badia("assist", "--evaluate", str(tmp_path / "dev"), env={"BADIA_SPACY_MODEL": "no_such_model_installed"})
+    result = run_badia_process("assist", "--evaluate", str(tmp_path / "dev"), env={"BADIA_SPACY_MODEL": "no_such_model_installed"})
     assert result.returncode == 2
     assert "the language model 'no_such_model_installed' cannot be loaded" in result.stderr and "make setup" in result.stderr
     assert "Traceback" not in result.stderr

@@ -21,6 +21,8 @@ import pytest
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.e2e  # a real server and a real browser
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

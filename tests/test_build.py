@@ -95,6 +95,7 @@ def test_sqlite_keys_indexes_and_search(built: Path):
         assert hits >= 1
 
 
+@pytest.mark.e2e
 def test_built_datapackage_describes_built_files(built: Path):
     desc = json.loads((built / "datapackage.json").read_text())
     for res in desc["resources"]:
@@ -134,6 +135,7 @@ def test_failure_midway_keeps_previous_build(dataset: Path, monkeypatch):
     assert not list(dataset.glob(".build.staging-*"))
 
 
+@pytest.mark.e2e
 def test_killed_build_keeps_previous_build(dataset: Path):
     assert run_badia("build", root=dataset).returncode == 0
     before = tree_digest(dataset / "build")

@@ -17,8 +17,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -563,6 +561,14 @@ def schema_foreign_key_to_nowhere(root):
     return Where("schemas/events.schema.json", json_line(schema_file(root, "events"), '"resource": "placez"'))
 
 
+def schema_composite_foreign_key(root):
+    def two_columns(schema):
+        schema["foreignKeys"][0]["fields"].append("event_id")
+        schema["foreignKeys"][0]["reference"]["fields"].append("name")
+    edit_json(schema_file(root, "events"), two_columns)
+    return Where("schemas/events.schema.json", json_line(schema_file(root, "events"), '"reference"'))
+
+
 def datapackage_missing(root):
     (root / "datapackage.json").unlink()
     return Where("datapackage.json")
@@ -644,6 +650,7 @@ CASES = [
     Case("schema-unsupported-type", "a field type badia does not handle", unsupported_field_type, "has unknown type 'datetime'", exit=2),
     Case("schema-bad-pattern", "a pattern that is not a regular expression", schema_bad_pattern, "not a valid regular expression", exit=2),
     Case("schema-foreign-key", "a foreign key to a table that does not exist", schema_foreign_key_to_nowhere, "which is not in datapackage.json", exit=2),
+    Case("schema-composite-foreign-key", "a foreign key of two columns", schema_composite_foreign_key, "has more than one column: badia checks foreign keys of one column", exit=2),
     Case("schema-csv-out-of-step", "a field added to a schema but not to its CSV", schema_field_not_in_csv, "is missing from the header"),
 ]
 
@@ -685,7 +692,7 @@ def run_case(case: Case, root: Path) -> Outcome:
 
 @pytest.fixture(scope="module")
 def outcomes(request, tmp_path_factory) -> dict[str, Outcome]:
-    """The outcome of every selected case, run in parallel subprocesses (each a real CLI run)."""
+    """The outcome of every selected case, each a run of the CLI (in this process, in threads)."""
     selected = {item.callspec.params["case"].id: item.callspec.params["case"] for item in request.session.items
                 if item.originalname == "test_bad_input_is_refused_with_a_located_message"}
     base = tmp_path_factory.mktemp("catalogue")
@@ -763,19 +770,33 @@ def test_missing_dataset_folder_is_a_plain_error(tmp_path: Path):
     assert "no such dataset folder" in result.stdout and "Traceback" not in result.stdout + result.stderr
 
 
-def test_an_unexpected_error_is_located_not_a_traceback(dataset: Path):
+def test_an_unexpected_error_is_located_not_a_traceback(dataset: Path, monkeypatch: pytest.MonkeyPatch):
     """A bug in badia itself still ends in a located message and exit 2, never a traceback
     (forced here by replacing one check with a function that raises)."""
-    code = ("import sys, badia.validate.checks as v\n"
-            "def broken(*args): raise RuntimeError('simulated bug')\n"
-            "v.check_places = broken\n"
-            "from badia.cli import main\n"
-            f"sys.exit(main(['--root', {str(dataset)!r}, 'validate', '--format', 'github']))\n")
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    import badia.validate.checks as checks
+
+    def broken(*args):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(checks, "check_places", broken)
+    monkeypatch.delenv("BADIA_DEBUG", raising=False)
+    result = run_badia("validate", "--format", "github", root=dataset)
     assert result.returncode == 2
     assert "Traceback" not in result.stdout + result.stderr
     assert re.search(r"^::error file=src/badia/validate/checks\.py,line=\d+,title=internal-error::.*RuntimeError: simulated bug.*Fix: ", result.stdout, re.M), result.stdout
+
+
+def test_badia_debug_shows_a_developer_the_traceback(dataset: Path, monkeypatch: pytest.MonkeyPatch):
+    """BADIA_DEBUG=1: the same internal error is raised with its traceback, for the developer."""
+    import badia.validate.checks as checks
+
+    def broken(*args):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(checks, "check_places", broken)
+    monkeypatch.setenv("BADIA_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="simulated bug"):
+        run_badia("validate", root=dataset)
 
 
 def test_formula_like_spans_pass_but_are_neutralised_in_built_csv(dataset: Path):

@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from badia.publish import build
-from badia.dataset.package import Resource
-from badia.dataset.tables import PANDAS_DTYPE, Table
+from badia.dataset.package import FIELD_TYPES, Field, Resource
+from badia.dataset.tables import Table
 from badia.validate.checks import FORMULA_STARTS
 
 AWKWARD = st.text(alphabet=st.sampled_from(['"', ",", "\r", "\n", "=", "+", "-", "@", "'", " ", "\t", "a", "é", "“", "\u2028", "\x00"]), max_size=6)
@@ -31,25 +31,34 @@ VALUES = {
 }
 
 
-def reference_csv(fields: list[dict], frame: pd.DataFrame) -> bytes:
+def shortest_float_text(value: float) -> str:
+    """The shortest text that reads back as `value`, laid out as Python's repr lays out floats
+    (positional from 1e-4 up to 1e16, scientific outside), without a trailing '.0'. Made with
+    numpy's Dragon4 formatter, not with the code under test."""
+    if value == 0 or 1e-4 <= abs(value) < 1e16:
+        return np.format_float_positional(value, unique=True, trim="-")
+    return np.format_float_scientific(value, unique=True, trim="-", exp_digits=2)
+
+
+def reference_csv(fields: list[Field], frame: pd.DataFrame) -> bytes:
     """What the build wrote before it had its own serialiser: cells made with pandas and Python,
     formulas neutralised, rows written by the csv module."""
     columns = []
     for fdef in fields:
-        col, ftype = frame[fdef["name"]], fdef["type"]
+        col, ftype = frame[fdef.name], fdef.type
         if ftype == "date":
             values = col.dt.strftime("%Y-%m-%d")
         elif ftype == "boolean":
             values = col.map({True: "true", False: "false"})
         elif ftype == "number":
-            values = col.astype(object).map(lambda v: v if pd.isna(v) else build.format_number(float(v)))
+            values = col.astype(object).map(lambda v: v if pd.isna(v) else shortest_float_text(float(v)))
         else:
             values = col.astype("string")
         cells = values.fillna("").astype(str).tolist()
         columns.append(["'" + v if v.startswith(FORMULA_STARTS) else v for v in cells])
     text = io.StringIO(newline="")
     writer = csv.writer(text, lineterminator="\n")
-    writer.writerow([f["name"] for f in fields])
+    writer.writerow([f.name for f in fields])
     writer.writerows(zip(*columns))
     return text.getvalue().encode("utf-8")
 
@@ -61,11 +70,11 @@ def table_of(types: list[str], rows: list[tuple]) -> Table:
         if f["type"] == "string" and len(rows) > 1:  # in two chunks, as pyarrow's CSV reader may leave a column
             values = [row[i] for row in rows]
             chunks = pa.chunked_array([pa.array(values[:len(values) // 2], pa.large_string()), pa.array(values[len(values) // 2:], pa.large_string())])
-            frame[f["name"]] = pd.Series(pd.arrays.ArrowStringArray(chunks), dtype=PANDAS_DTYPE["string"])
+            frame[f["name"]] = pd.Series(pd.arrays.ArrowStringArray(chunks), dtype=FIELD_TYPES["string"].pandas)
         elif f["type"] == "date":
             frame[f["name"]] = pd.Series([np.datetime64(v, "s") if v else np.datetime64("NaT", "s") for v in frame[f["name"]]], dtype="datetime64[s]")
         else:
-            frame[f["name"]] = frame[f["name"]].astype(PANDAS_DTYPE[f["type"]])
+            frame[f["name"]] = frame[f["name"]].astype(FIELD_TYPES[f["type"]].pandas)
     resource = Resource(name="t", path="data/t.csv", schema_path="schemas/t.schema.json", schema={"fields": fields})
     return Table(resource=resource, frame=frame, lines=np.arange(2, len(rows) + 2))
 
@@ -101,6 +110,12 @@ def test_awkward_cells(tmp_path):
 def test_an_empty_cell_alone_on_its_row_is_quoted(tmp_path):
     table = table_of(["string"], [("",), (None,), ("x",)])
     assert written(table, tmp_path) == b'c0_string\n""\n""\nx\n' == reference_csv(table.resource.fields, table.frame)
+
+
+def test_the_reference_writes_floats_as_python_does():
+    """The reference's numbers, against texts written out by hand."""
+    assert [shortest_float_text(v) for v in (0.0, -0.0, 100.0, 33.5058, 1e16, 1e-7, 0.0001, 1.5e-05, 123456789.125, 0.1 + 0.2)] == \
+        ["0", "-0", "100", "33.5058", "1e+16", "1e-07", "0.0001", "1.5e-05", "123456789.125", "0.30000000000000004"]
 
 
 def test_the_seed_data(tmp_path):

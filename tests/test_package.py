@@ -5,7 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT, run_badia
+import pytest
+
+from conftest import ROOT, run_badia, run_badia_process
 
 
 def test_committed_data_validates():
@@ -14,6 +16,15 @@ def test_committed_data_validates():
     assert "valid: no problems found" in result.stdout
 
 
+@pytest.mark.e2e
+def test_the_installed_command_validates_the_committed_data():
+    """`python -m badia` in a fresh interpreter, as a contributor runs it (the fast tier calls cli.main)."""
+    result = run_badia_process("validate")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "valid: no problems found"
+
+
+@pytest.mark.e2e
 def test_stock_frictionless_validate_passes():
     frictionless = Path(sys.executable).with_name("frictionless")
     result = subprocess.run([str(frictionless), "validate", "--json", "datapackage.json"], cwd=ROOT, capture_output=True, text=True, timeout=600)

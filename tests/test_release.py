@@ -19,6 +19,8 @@ import yaml
 
 from conftest import ROOT, copy_dataset, edit_cell, run_badia
 
+pytestmark = pytest.mark.e2e  # releases: whole builds, archives, checksums through sha256sum
+
 RELEASE_FILES = ("CHANGELOG.md", "CITATION.cff", "LICENSE")
 VERSION = json.loads((ROOT / "datapackage.json").read_text())["version"]
 TABLES = [r["name"] for r in json.loads((ROOT / "datapackage.json").read_text())["resources"]]

@@ -48,6 +48,7 @@ def corpus(tmp_path_factory) -> Path:
     return make_corpus(tmp_path_factory.mktemp("synth") / "corpus")
 
 
+@pytest.mark.e2e
 def test_synthetic_corpus_is_valid_and_reproducible(corpus: Path, tmp_path: Path):
     result = run_badia("validate", root=corpus)
     assert result.returncode == 0, result.stdout[-3000:]
@@ -57,6 +58,7 @@ def test_synthetic_corpus_is_valid_and_reproducible(corpus: Path, tmp_path: Path
     assert digest(make_corpus(tmp_path / "other", seed=8)) != digest(corpus)
 
 
+@pytest.mark.e2e
 def test_synth_refuses_to_write_inside_the_repository():
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "synth.py"), "2", "--out", str(ROOT / "synthetic")],
                             capture_output=True, text=True, timeout=60)
@@ -64,6 +66,7 @@ def test_synth_refuses_to_write_inside_the_repository():
     assert not (ROOT / "synthetic").exists()
 
 
+@pytest.mark.e2e
 def test_corrupted_copy_fails_with_the_errors_frictionless_finds(corpus: Path, tmp_path: Path):
     broken = bench.copy_corpus(corpus, tmp_path / "broken")
     injected = bench.corrupt(broken)
@@ -102,6 +105,22 @@ def test_fast_reader_agrees_with_the_exact_one(rows, raw, quote_all):
         assert fast[0].astype(object).values.tolist() == exact[0] and fast[1].tolist() == exact[1], data
 
 
+def test_fast_paths_are_taken_on_the_committed_data():
+    """The agreement tests above pass vacuously if a fast path always declines: on the committed
+    data, every table is read by the fast reader and every integer and date column is cast by pyarrow."""
+    package = load_package(ROOT)
+    cast = []
+    for resource in package.resources.values():
+        fast = tables.plain_csv(resource, (ROOT / resource.path).read_bytes())
+        assert fast is not None, f"the fast reader declined {resource.path}"
+        frame = fast[0]
+        for name in resource.fields_of_type("integer", "date"):
+            values = frame[name].astype("string").mask(frame[name] == "")
+            assert tables.plain_typed(resource.field(name).type, values) is not None, f"pyarrow declined {resource.path}:{name}"
+            cast.append(name)
+    assert cast, "the committed data has no integer or date column"
+
+
 @functools.cache
 def events_resource():
     return load_package(ROOT).resource("events")
@@ -125,7 +144,7 @@ def test_pyarrow_casts_agree_with_the_exact_coercion(integers, dates, arrow_back
     types them, with the same problems: pyarrow's lenient inputs (0x10, +5, year 0) go to the exact path."""
     resource = events_resource()
     n = min(len(integers), len(dates))
-    kinds = {f["name"]: f.get("type", "string") for f in resource.fields}
+    kinds = {f.name: f.type for f in resource.fields}
     cells = {name: integers[:n] if kind == "integer" else dates[:n] if kind == "date" else ["x"] * n for name, kind in kinds.items()}
     raw = pd.DataFrame({name: pd.Series(column, dtype=pd.StringDtype("pyarrow") if arrow_backed else object) for name, column in cells.items()})
     lines = np.arange(2, n + 2)
@@ -193,6 +212,7 @@ def stored_rows(state: Path, table: str) -> int:
         return conn.execute(f"SELECT count(*) FROM keys_{table}").fetchone()[0]
 
 
+@pytest.mark.e2e
 def test_incremental_validation_reports_what_a_full_one_does(corpus: Path, tmp_path: Path):
     pr = bench.copy_corpus(corpus, tmp_path / "pr")
     state = tmp_path / "state"
@@ -234,6 +254,7 @@ def test_incremental_validation_reports_what_a_full_one_does(corpus: Path, tmp_p
     assert stored_rows(state, "event_sources") == bench.rows_in(pr)["event_sources"]  # an invalid run leaves the state as it was
 
 
+@pytest.mark.e2e
 def test_incremental_validation_checks_old_seeds(corpus: Path, tmp_path: Path):
     pr = bench.copy_corpus(corpus, tmp_path / "pr")
     state = tmp_path / "state"
@@ -249,6 +270,7 @@ def test_incremental_validation_checks_old_seeds(corpus: Path, tmp_path: Path):
     assert [p["code"] for p in json.loads(full.stdout)["problems"]] == ["seed.sha256"]
 
 
+@pytest.mark.e2e
 def test_incremental_validation_falls_back_to_full_when_old_rows_change(corpus: Path, tmp_path: Path):
     pr = bench.copy_corpus(corpus, tmp_path / "pr")
     state = tmp_path / "state"

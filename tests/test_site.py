@@ -31,7 +31,7 @@ def site(built: Path) -> Datasette:
 
     args = datasette_args(built, "127.0.0.1", 8001)
     assert "--immutable" in args and "--plugins-dir" in args and "--template-dir" in args
-    settings = dict(zip(args[args.index("--setting") + 1::3], args[args.index("--setting") + 2::3]))
+    settings = {args[i + 1]: args[i + 2] for i, arg in enumerate(args) if arg == "--setting"}  # --setting NAME VALUE
     return Datasette(immutables=[str(built / "badia.db")], metadata=json.loads((built / "metadata.json").read_text()),
                      plugins_dir=str(PLUGINS_DIR), template_dir=str(TEMPLATES_DIR),
                      settings={"sql_time_limit_ms": int(settings["sql_time_limit_ms"]), "allow_download": settings["allow_download"] == "on"})

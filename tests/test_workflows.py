@@ -14,6 +14,8 @@ import yaml
 
 from conftest import ROOT, edit_cell
 
+pytestmark = pytest.mark.e2e  # the workflows' steps run by bash, as CI runs them
+
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
 LINTER = Path(sys.executable).with_name("check-jsonschema")
 

@@ -4,6 +4,7 @@ directory or the one named by --root."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -14,8 +15,8 @@ from badia.problems import FORMATS, Problem, Refused
 EXIT_VALID, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
 
 
-def _print_problems(problems: list[Problem], fmt: str, stream=sys.stdout) -> None:
-    print(FORMATS[fmt](problems), file=stream)
+def _print_problems(problems: list[Problem], fmt: str, stream=None) -> None:
+    print(FORMATS[fmt](problems), file=stream or sys.stdout)
 
 
 def cmd_validate(args) -> int:
@@ -254,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
         print("badia: interrupted", file=sys.stderr)
         return 130
     except Exception as error:  # the last resort: a contributor sees a located message, never a traceback
+        if os.environ.get("BADIA_DEBUG") == "1":
+            raise  # for developers: the whole traceback
         problem = internal_error(error, args.command)
         fmt = getattr(args, "format", "text")
         _print_problems([problem], fmt if fmt in FORMATS else "text", sys.stdout if args.command == "validate" else sys.stderr)

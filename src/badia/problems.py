@@ -119,3 +119,121 @@ def format_json(problems: list[Problem]) -> str:
 
 
 FORMATS = {"text": format_text, "github": format_github, "markdown": format_markdown, "json": format_json}
+
+
+# --- the registry: every problem code, declared once -------------------------------------------
+
+@dataclass(frozen=True)
+class ProblemCode:
+    """What a problem code means, for the catalogue in CONTRIBUTING.md and for tools reading
+    `--format json`: a short title, what went wrong in plain words, and the usual fix (each
+    problem also carries its own, more precise hint)."""
+
+    code: str
+    title: str
+    description: str
+    fix: str
+
+
+# To add a code: one line here; then CONTRIBUTING.md's table of codes is regenerated from it
+# (tests/test_problem_codes.py says how). Grouped by the thing that is wrong.
+CODES: dict[str, ProblemCode] = {c.code: c for c in [
+    # the package and its schemas (exit 2: nothing else can be checked)
+    ProblemCode("package.missing", "package file missing", "datapackage.json (or the dataset folder) is not there.", "restore it from git, or pass --root"),
+    ProblemCode("package.encoding", "package file not UTF-8", "A JSON file of the package is not valid UTF-8.", "save it as UTF-8"),
+    ProblemCode("package.json", "package file not JSON", "datapackage.json or a schema is not valid JSON, or not a JSON object.", "fix the JSON at the place named"),
+    ProblemCode("package.invalid", "invalid Data Package", "datapackage.json does not follow the Data Package specification, or a resource lacks a name, path or schema.", "compare with the specification, or restore the file from git"),
+    ProblemCode("package.path", "path outside the dataset", "A resource's data or schema path leaves the dataset folder.", "use a relative path under data/ or schemas/"),
+    ProblemCode("schema.invalid", "invalid Table Schema", "A schema does not follow the Table Schema specification, or names a key field it does not have.", "compare with the specification, or restore the file from git"),
+    ProblemCode("schema.type", "unknown field type", "A field's type is not one badia reads.", "use string, integer, number, date or boolean"),
+    ProblemCode("schema.description", "field without description", "Every field is described: readers see the description in Datasette and the data dictionary.", "add a description"),
+    ProblemCode("schema.pattern", "pattern not a regular expression", "A field's pattern constraint does not compile.", "correct the pattern"),
+    ProblemCode("schema.foreign-key", "foreign key badia cannot check", "A foreign key names a table or field that does not exist, or has more than one column.", "name an existing table and one field of it"),
+    # the CSV files, as files
+    ProblemCode("csv.missing", "table file missing", "A table's CSV file is not there, or is a folder.", "restore the file, or create it with its header"),
+    ProblemCode("csv.too-large", "table file too large", "A CSV file is over the size limit, so it is not read.", "split the contribution into smaller pull requests"),
+    ProblemCode("csv.empty", "empty table file", "A CSV file has no header line.", "write the header the schema gives"),
+    ProblemCode("csv.bom", "byte-order mark", "The file starts with the invisible bytes some editors add ('UTF-8 with BOM').", "save as plain UTF-8"),
+    ProblemCode("csv.nul", "NUL byte", "The file holds a NUL byte: it is binary or corrupted.", "re-export it as plain UTF-8 CSV"),
+    ProblemCode("csv.encoding", "not UTF-8", "Some bytes of the file are not valid UTF-8.", "save the file as UTF-8"),
+    ProblemCode("csv.line-endings", "Windows line endings", "Lines end with CR LF or CR; the data uses LF.", "save with Unix (LF) line endings"),
+    ProblemCode("csv.syntax", "CSV quoting error", "A quote is never closed, or text follows a closing quote.", "wrap values with quotes in double quotes and double the inner ones"),
+    ProblemCode("csv.header", "header out of step with the schema", "The header's columns are missing, extra, repeated or in another order than the schema's fields.", "make the header the schema's field names, in order"),
+    ProblemCode("csv.blank-line", "blank line", "An empty line inside a table.", "delete the line"),
+    ProblemCode("csv.field-count", "wrong number of cells", "A row has more or fewer cells than the header.", "look for a missing or extra comma, or a value that needs quotes"),
+    # cells against the schema
+    ProblemCode("type", "wrong type", "A cell is not of its column's type (a whole number, a number, a date, true or false).", "write the value in the column's type, or leave it empty if unknown"),
+    ProblemCode("constraint", "constraint broken", "A cell breaks a constraint of its column: required, allowed values, pattern, range or length.", "correct the value as the message says"),
+    ProblemCode("primary-key", "duplicate key", "Two rows have the same primary key.", "give the row its own id, or delete the repeated row"),
+    ProblemCode("foreign-key", "reference to nothing", "A cell refers to an id that is not in the table it points to.", "use an existing id, or add the row it refers to"),
+    ProblemCode("formula-injection", "cell a spreadsheet would run", "A free-text cell starts with = + - or @.", "start the cell with a letter or digit"),
+    # seeds and spans
+    ProblemCode("seed.missing", "seed missing", "An article's text file is not in seeds/.", "restore the seed from git"),
+    ProblemCode("seed.path", "seed path outside seeds/", "An article's seed_path leaves the dataset or is not under seeds/.", "give the path of its file under seeds/"),
+    ProblemCode("seed.encoding", "seed not UTF-8", "A seed's bytes are not valid UTF-8, so no offset can be counted in it.", "restore the seed from git"),
+    ProblemCode("seed.sha256", "seed changed", "A seed's SHA-256 is not the one its article row records: seeds are never edited.", "restore the seed from git"),
+    ProblemCode("seed.unregistered", "seed without article", "A file in seeds/ has no row in articles.csv.", "register it with `badia add-article`, or remove it"),
+    ProblemCode("span.missing", "span without offsets", "A quote or evidence row lacks its character offsets.", "give char_start and char_end (`badia fix-offsets` finds them)"),
+    ProblemCode("span.range", "offsets outside the text", "A span's offsets are negative, reversed or past the end of its seed.", "correct the offsets (`badia fix-offsets`)"),
+    ProblemCode("span.mismatch", "span not verbatim", "The text at a span's offsets is not the row's text.", "run `badia fix-offsets`, or copy the text exactly"),
+    ProblemCode("span.ambiguous", "span found more than once", "The row's text occurs several times in its seed, so its offsets cannot be chosen for it.", "set char_start and char_end by hand"),
+    # meaning across tables
+    ProblemCode("acled.pair", "event type and sub-type disagree", "An event's ACLED sub-type belongs to another event type.", "use the event type of the sub-type"),
+    ProblemCode("date.order", "dates in the wrong order", "A range ends before it starts.", "swap or correct the dates"),
+    ProblemCode("date.after-report", "event after its report", "An event is dated after the article that reports it was published.", "resolve the date against the article's date"),
+    ProblemCode("date.quote-after-article", "quote after its article", "A quote is dated after its article was published.", "resolve the attribution's date against the article's date"),
+    ProblemCode("date.precision", "precision contradicts the range", "A date precision code does not fit the length of the date range.", "use the precision the range's length gives"),
+    ProblemCode("place.outside-country", "place outside its country", "A place's coordinates lie in another country than the one stated.", "check the order and signs of the coordinates, and the country code"),
+    ProblemCode("place.half-coordinates", "one coordinate only", "A place has a latitude without a longitude or the reverse.", "give both coordinates from a cited source, or neither"),
+    ProblemCode("place.no-source", "coordinates without source", "A place has coordinates but no coord_source.", "name the source of the coordinates"),
+    ProblemCode("place.precision-without-coordinates", "precision without coordinates", "A place has a geo_precision but no coordinates.", "leave geo_precision empty until a source gives coordinates"),
+    ProblemCode("actor.parent-loop", "actor hierarchy loops", "Following parent_actor_id leads back to the same actor.", "break the loop"),
+    ProblemCode("quote.no-speaker", "quote without speaker", "A quote has no speaker.", "set the speaker, or mark it unknown with a note"),
+    ProblemCode("quote.unknown-speaker", "unknown speaker without reason", "A quote's speaker is unknown but its note does not say why.", "say in the note why the text does not tell"),
+    ProblemCode("event.no-source", "event without source", "An event has no event_sources row.", "add its source row with the verbatim evidence"),
+    ProblemCode("event.no-actor", "event without actor", "An event has no event_actors row.", "add at least its actor1"),
+    ProblemCode("mention.entity", "mention of the wrong kind", "A mention's ids do not match its kind (an actor id for an actor, a place id for a place).", "fill the id of its kind and empty the other"),
+    # drafts
+    ProblemCode("draft.unreviewed", "draft row unreviewed", "A draft row's review cell is empty.", "write accept or reject, then apply the draft"),
+    ProblemCode("draft.review", "review value unknown", "A draft row's review is neither empty, accept nor reject.", "write accept or reject"),
+    ProblemCode("draft.confidence", "confidence out of range", "A draft row's confidence is not a decimal from 0 to 1.", "write a number such as 0.85, or leave it empty"),
+    ProblemCode("draft.unapplied", "reviewed draft not applied", "Every row of a draft is reviewed but the draft is still in drafts/.", "run `badia assist --apply ARTICLE_ID`"),
+    ProblemCode("draft.exists", "draft already there", "An article is drafted again while its draft waits for review.", "review and apply it, or delete it to draft again"),
+    ProblemCode("draft.missing", "no draft", "`--apply` names an article that has no draft.", "draft it first with `badia assist ARTICLE_ID`"),
+    ProblemCode("draft.no-article", "article not registered", "The article to draft is not in articles.csv.", "register it with `badia add-article`"),
+    ProblemCode("draft.seed", "seed unreadable", "The seed of the article to draft cannot be read.", "restore the seed from git"),
+    ProblemCode("draft.gazetteer", "gazetteer unavailable", "`--gazetteer` was asked for but the optional gazetteer is not installed.", "install the 'gazetteer' extra, or draft without it"),
+    ProblemCode("draft.duplicate", "accepted row repeats a key", "An accepted draft row has a key already in data/ or accepted twice.", "give the row a new id, or reject it"),
+    ProblemCode("draft.reference", "accepted row refers to nothing", "An accepted draft row refers to an id neither in data/ nor accepted in the same draft.", "accept the row that adds it, or point at an existing id"),
+    # registering articles
+    ProblemCode("article.unreadable", "article unreadable", "The file given to `add-article` cannot be read.", "give the path of the article's text file"),
+    ProblemCode("article.encoding", "article not UTF-8", "The article's text is not valid UTF-8.", "save it as UTF-8"),
+    ProblemCode("article.empty", "empty article", "The article's file holds no text.", "give the file that holds the text"),
+    ProblemCode("article.duplicate", "article already registered", "A text with the same SHA-256 is already registered.", "use the existing article"),
+    ProblemCode("article.id", "invalid article id", "The article id does not follow the id pattern.", "use lower-case letters, digits, '_', '.', '-'"),
+    ProblemCode("article.id-taken", "article id taken", "The article id is already used.", "choose another id, or leave it to badia"),
+    ProblemCode("article.seed-exists", "seed file exists", "A different file already has the seed's name in seeds/.", "choose another id"),
+    ProblemCode("article.field", "article field invalid", "A field given to `add-article` (date, URL, language, ...) is not valid.", "correct the field as the message says"),
+    # releases and evaluation
+    ProblemCode("release.missing", "release file missing", "A file the release archive copies is not there.", "restore it from git"),
+    ProblemCode("release.version", "version not semantic", "The version in datapackage.json is not MAJOR.MINOR.PATCH.", "write the version as MAJOR.MINOR.PATCH"),
+    ProblemCode("release.changelog", "version not in the changelog", "CHANGELOG.md has no entry for the version being released.", "add the version's entry with its date"),
+    ProblemCode("release.citation", "citation out of step", "CITATION.cff does not give the version or date being released.", "update CITATION.cff"),
+    ProblemCode("release.exists", "release already published", "An archive of this version exists with other contents: a published version never changes.", "raise the version"),
+    ProblemCode("evaluate.article", "evaluation article unreadable", "An article of an evaluation split (its .txt and .json) cannot be read.", "follow tests/fixtures/eval/GUIDE.md"),
+    ProblemCode("assist.model", "language model unavailable", "spaCy or the language model the assistant reads with is not installed.", "run `make setup`, or set BADIA_SPACY_MODEL to an installed model"),
+    ProblemCode("evaluate.seed", "seed unreadable", "The seed of an article to evaluate cannot be read.", "restore the seed file, or run from the dataset's root"),
+    # badia itself
+    ProblemCode("internal-error", "internal error", "badia stopped on an unexpected error in its own code: a bug in badia, not in the data.", "open an issue with the message (BADIA_DEBUG=1 shows the traceback)"),
+]}
+
+
+def codes_markdown() -> str:
+    """The table of problem codes in CONTRIBUTING.md, made from CODES."""
+    rows = ["| code | problem | what it means | usual fix |", "|---|---|---|---|"]
+    rows += [f"| `{c.code}` | {_cell(c.title)} | {_cell(c.description)} | {_cell(c.fix)} |" for c in CODES.values()]
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":  # python -m badia.problems: print the table for CONTRIBUTING.md
+    print(codes_markdown())

@@ -324,8 +324,3 @@ def resolve_again(mention: DateMention, ref: date, why: str) -> DateMention:
     rule = f"{'the day before ' if resolved.start < ref else ''}{why} ({ref.isoformat()})"
     return DateMention(mention.char_start, mention.char_end, mention.text, DateRange(resolved.start, resolved.end, resolved.precision, rule), mention.kind)
 
-
-def resolve_text(expression: str, ref: date) -> DateRange | None:
-    """The resolution of the first date expression inside `expression` (None if there is none)."""
-    found = find_dates(expression, ref)
-    return found[0].resolved if found else None

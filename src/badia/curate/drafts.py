@@ -20,7 +20,8 @@ from pathlib import Path
 from badia.curate.assist import ArticleDraft, DraftEvent, draft_article, slug
 from badia.dataset.corpus import csv_appended, read_seed
 from badia.curate.gazetteer import GazetteerUnavailable, open_gazetteer
-from badia.curate.knowledge import Knowledge, load_knowledge, published, read_rows
+from badia.curate.knowledge import Knowledge, load_knowledge, published
+from badia.dataset.rows import read_rows
 from badia.dataset.package import Package, inside, load_package
 from badia.files import atomic_write, atomic_write_all, staged_folder
 from badia.problems import Problem, Refused
@@ -62,7 +63,7 @@ class _Ids:
         self.used: set[str] = set()
         for table, column in (("quotes", "quote_id"), ("mentions", "mention_id"), ("events", "event_id"),
                               ("actors", "actor_id"), ("places", "place_id")):
-            self.used |= {r[column] for r in read_rows(Path(root) / "data" / f"{table}.csv")}
+            self.used |= {r[column] for r in read_rows(root, table)}
 
     def next(self, prefix: str, width: int) -> str:
         n = 1
@@ -314,7 +315,7 @@ def _check_keys(package: Package, table: DraftTable, resource, rows: list[list[s
         return
     names = resource.field_names
     positions = [names.index(k) for k in key]
-    existing = {tuple(r[k] for k in key) for r in read_rows(package.root / resource.path)}
+    existing = {tuple(r[k] for k in key) for r in read_rows(package.root, resource.name)}
     seen: set[tuple] = set()
     for row, line in zip(rows, lines):
         value = tuple(row[p] for p in positions)
@@ -331,10 +332,8 @@ def _check_references(package: Package, table: DraftTable, accepted: dict[str, l
     names = resource.field_names
     accepted_lines = [line for row, line in zip(table.rows, table.lines) if row[0].strip().lower() == "accept"]
     for fk in resource.foreign_keys:
-        field_name, ref = fk["fields"][0] if isinstance(fk["fields"], list) else fk["fields"], fk["reference"]
-        target = package.resource(ref["resource"]) if ref.get("resource") else resource
-        ref_field = ref["fields"][0] if isinstance(ref["fields"], list) else ref["fields"]
-        known = {r[ref_field] for r in read_rows(package.root / target.path)}
+        field_name, target, ref_field = fk.field, package.resource(fk.resource), fk.reference_field
+        known = {r[ref_field] for r in read_rows(package.root, target.name)}
         known |= {row[target.field_names.index(ref_field)] for row in accepted.get(target.name, [])}
         position = names.index(field_name)
         for row, line in zip(accepted[table.name], accepted_lines):

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from badia.curate.assist import ArticleDraft, draft_article
 from badia.dataset.corpus import find_all, read_seed
-from badia.curate.knowledge import load_knowledge, read_rows
+from badia.curate.knowledge import load_knowledge
+from badia.dataset.rows import read_rows
 from badia.dataset.package import UnusableInput
 from badia.problems import Problem
 
@@ -206,8 +207,7 @@ def stated_readings(rule: str, year: int) -> set[tuple[str, str]]:
 def evaluate(root: Path | str, article_ids: list[str] | None = None) -> Evaluation:
     """Draft every curated article of the dataset at `root` and score the drafts."""
     root = Path(root)
-    data = root / "data"
-    curated = {name: read_rows(data / f"{name}.csv") for name in ("quotes", "quote_exclusions", "mentions", "event_sources", "events", "articles")}
+    curated = {name: read_rows(root, name) for name in ("quotes", "quote_exclusions", "mentions", "event_sources", "events", "articles")}
     events = {r["event_id"]: r for r in curated["events"]}
     totals = {kind: Score() for kind in KINDS}
     done = []

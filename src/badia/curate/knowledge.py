@@ -5,21 +5,13 @@ and the events they belong to. Nothing here is keyed to a particular article's s
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from badia.dataset.names import HYPHENS, name_key, tokenize
-
-
-def read_rows(path: Path) -> list[dict[str, str]]:
-    """A curated CSV as dicts of strings; an absent file is an empty table."""
-    if not path.is_file():
-        return []
-    with path.open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+from badia.dataset.rows import read_rows
 
 
 def split_list(value: str | None) -> list[str]:
@@ -104,16 +96,15 @@ def description_key(phrase: str) -> tuple[str, ...]:
 
 
 def load_knowledge(root: Path | str, exclude_article: str | None = None) -> Knowledge:
-    """Everything the assistant may use, read from ROOT/data. `exclude_article` leaves out that
+    """Everything the assistant may use, read from the tables of the dataset at `root`. `exclude_article` leaves out that
     article's own quotes and events, so that an evaluation does not read its own answers."""
-    data = Path(root) / "data"
     k = Knowledge()
-    for row in read_rows(data / "actors.csv"):
+    for row in read_rows(root, "actors"):
         forms = split_list(row.get("aliases")) + _name_forms(row.get("name", ""))
         k.add(Entity("actor", row["actor_id"], row.get("name", ""), forms, row.get("actor_kind", ""),
                      row.get("parent_actor_id", ""), row.get("side", "")))
         k.actor_ids.add(row["actor_id"])
-    for row in read_rows(data / "places.csv"):
+    for row in read_rows(root, "places"):
         forms = split_list(row.get("variants")) + _name_forms(row.get("name", ""))
         k.add(Entity("place", row["place_id"], row.get("name", ""), forms, place_type=row.get("place_type", "")))
         k.place_ids.add(row["place_id"])
@@ -121,20 +112,20 @@ def load_knowledge(root: Path | str, exclude_article: str | None = None) -> Know
             k.place_points[row["place_id"]] = (float(row["latitude"]), float(row["longitude"]))
         except (KeyError, TypeError, ValueError):
             pass  # a place without coordinates is compared by its id only
-    for row in read_rows(data / "articles.csv"):
+    for row in read_rows(root, "articles"):
         k.articles[row["article_id"]] = row
     own_events = set()
     if exclude_article:
-        own_events = {r["event_id"] for r in read_rows(data / "event_sources.csv") if r["article_id"] == exclude_article}
-        other_events = {r["event_id"] for r in read_rows(data / "event_sources.csv") if r["article_id"] != exclude_article}
+        own_events = {r["event_id"] for r in read_rows(root, "event_sources") if r["article_id"] == exclude_article}
+        other_events = {r["event_id"] for r in read_rows(root, "event_sources") if r["article_id"] != exclude_article}
         own_events -= other_events
-    for row in read_rows(data / "events.csv"):
+    for row in read_rows(root, "events"):
         if row["event_id"] not in own_events:
             k.events[row["event_id"]] = row
-    for row in sorted(read_rows(data / "event_actors.csv"), key=lambda r: r["role"] != "actor1"):
+    for row in sorted(read_rows(root, "event_actors"), key=lambda r: r["role"] != "actor1"):
         if row["event_id"] in k.events:
             k.event_actors.setdefault(row["event_id"], []).append(row["actor_id"])
-    for row in read_rows(data / "quotes.csv"):
+    for row in read_rows(root, "quotes"):
         if row["article_id"] == exclude_article:
             continue
         k.quotes.append(KnownQuote(row["article_id"], row["text"], row.get("speaker_actor_id", ""), row.get("said_date", ""),

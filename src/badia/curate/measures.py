@@ -20,7 +20,8 @@ from datetime import date
 from pathlib import Path
 
 from badia.curate.assist import ArticleDraft, draft_article, slug
-from badia.curate.knowledge import Knowledge, load_knowledge, read_rows
+from badia.curate.knowledge import Knowledge, load_knowledge
+from badia.dataset.rows import read_rows
 from badia.dataset.corpus import find_all, read_seed
 from badia.dataset.names import name_key
 from badia.dataset.package import UnusableInput
@@ -171,8 +172,7 @@ def _eval_article(gold: dict, text: str) -> GoldArticle:
 
 def curated_articles(root: Path) -> list[GoldArticle]:
     """The curated articles of a dataset (those with at least one curated row), as truth."""
-    data = root / "data"
-    t = {name: read_rows(data / f"{name}.csv") for name in ("quotes", "mentions", "event_sources", "events", "event_actors", "articles", "actors")}
+    t = {name: read_rows(root, name) for name in ("quotes", "mentions", "event_sources", "events", "event_actors", "articles", "actors")}
     events = {r["event_id"]: r for r in t["events"]}
     actor1 = {r["event_id"]: r["actor_id"] for r in t["event_actors"] if r["role"] == "actor1"}
     sources_of: dict[str, set[str]] = {}

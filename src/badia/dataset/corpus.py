@@ -29,10 +29,6 @@ def read_seed(path: Path) -> str:
     return decode_seed(path.read_bytes())
 
 
-def span(text: str, start: int, end: int) -> str:
-    return text[start:end]
-
-
 def find_all(text: str, needle: str) -> list[int]:
     """Every offset where `needle` occurs in `text` (overlapping occurrences included)."""
     found, start = [], text.find(needle)

@@ -14,9 +14,26 @@ from pathlib import Path
 
 from badia.problems import Problem, Refused
 
-FIELD_TYPES = ("string", "integer", "number", "date", "boolean")
 DEFAULT_TRUE = ("true", "True", "TRUE", "1")
 DEFAULT_FALSE = ("false", "False", "FALSE", "0")
+
+
+@dataclass(frozen=True)
+class FieldType:
+    """What a Table Schema type becomes in each form badia reads or writes it in."""
+
+    pandas: str  # the nullable pandas dtype `tables.coerce` produces
+    arrow: str  # the pyarrow type factory for Parquet (pa.<arrow>())
+    sqlite: str  # the column type in badia.db
+
+
+FIELD_TYPES = {
+    "string": FieldType("string", "string", "TEXT"),
+    "integer": FieldType("Int64", "int64", "INTEGER"),
+    "number": FieldType("Float64", "float64", "REAL"),
+    "boolean": FieldType("boolean", "bool_", "INTEGER"),
+    "date": FieldType("datetime64[s]", "date32", "TEXT"),
+}
 
 
 class UnusableInput(Refused):
@@ -25,37 +42,102 @@ class UnusableInput(Refused):
     exit_code = 2
 
 
+@dataclass(frozen=True)
+class Field:
+    """One column of a table, as its Table Schema describes it."""
+
+    name: str
+    type: str = "string"
+    description: str = ""
+    constraints: dict = field(default_factory=dict)
+    true_values: tuple[str, ...] = DEFAULT_TRUE
+    false_values: tuple[str, ...] = DEFAULT_FALSE
+
+    @classmethod
+    def from_descriptor(cls, descriptor: dict) -> Field:
+        return cls(descriptor["name"], descriptor.get("type", "string"), descriptor.get("description", ""), descriptor.get("constraints", {}),
+                   tuple(descriptor.get("trueValues", DEFAULT_TRUE)), tuple(descriptor.get("falseValues", DEFAULT_FALSE)))
+
+    @property
+    def required(self) -> bool:
+        return bool(self.constraints.get("required"))
+
+    @property
+    def enum(self) -> list[str] | None:
+        return self.constraints.get("enum")
+
+    @property
+    def pandas_dtype(self) -> str:
+        return FIELD_TYPES[self.type].pandas
+
+    @property
+    def sqlite_type(self) -> str:
+        return FIELD_TYPES[self.type].sqlite
+
+    @property
+    def arrow_type(self):
+        """The Parquet column's type: a string with allowed values is dictionary-encoded."""
+        import pyarrow as pa  # here, not at the top: `badia serve` and friends need not load it
+
+        if self.type == "string" and self.enum:
+            return pa.dictionary(pa.int16(), pa.string())
+        return getattr(pa, FIELD_TYPES[self.type].arrow)()
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """A column whose every value is a key of a table (the same one when `resource` is its own).
+
+    One column only: the package check refuses a composite foreign key (see `_check_schema`)."""
+
+    field: str
+    resource: str
+    reference_field: str
+
+    @classmethod
+    def from_descriptor(cls, descriptor: dict, own_resource: str) -> ForeignKey:
+        fields, ref = descriptor["fields"], descriptor["reference"]
+        ref_fields = ref["fields"]
+        return cls(fields if isinstance(fields, str) else fields[0], ref.get("resource") or own_resource,
+                   ref_fields if isinstance(ref_fields, str) else ref_fields[0])
+
+
+def _names(value: str | list[str]) -> list[str]:
+    """A Table Schema key's fields, which the specification lets be one name or a list."""
+    return [value] if isinstance(value, str) else list(value)
+
+
 @dataclass
 class Resource:
-    """One table: its name, CSV path, and Table Schema (a dict, as written in schemas/)."""
+    """One table: its name, CSV path, and Table Schema (the dict as written in schemas/, for
+    frictionless and pandera; and the typed fields and keys read from it, for everything else)."""
 
     name: str
     path: str
     schema_path: str
     schema: dict
+    fields: list[Field] = field(init=False)
+    primary_key: list[str] = field(init=False)
+    foreign_keys: list[ForeignKey] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.fields = [Field.from_descriptor(f) for f in self.schema["fields"]]
+        self.primary_key = _names(self.schema.get("primaryKey", []))
+        self.foreign_keys = [ForeignKey.from_descriptor(fk, self.name) for fk in self.schema.get("foreignKeys", [])]
 
     @property
-    def fields(self) -> list[dict]:
-        return self.schema["fields"]
+    def description(self) -> str:
+        return self.schema.get("description", "")
 
     @property
     def field_names(self) -> list[str]:
-        return [f["name"] for f in self.fields]
+        return [f.name for f in self.fields]
 
-    def field(self, name: str) -> dict:
-        return next(f for f in self.fields if f["name"] == name)
-
-    @property
-    def primary_key(self) -> list[str]:
-        pk = self.schema.get("primaryKey", [])
-        return [pk] if isinstance(pk, str) else list(pk)
-
-    @property
-    def foreign_keys(self) -> list[dict]:
-        return self.schema.get("foreignKeys", [])
+    def field(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
 
     def fields_of_type(self, *types: str) -> list[str]:
-        return [f["name"] for f in self.fields if f.get("type", "string") in types]
+        return [f.name for f in self.fields if f.type in types]
 
 
 @dataclass
@@ -150,11 +232,18 @@ def _check_schema(rel: str, schema: dict, text: str) -> list[Problem]:
             if bound in cons and (isinstance(cons[bound], bool) or not isinstance(cons[bound], int | float)):
                 problems.append(Problem(rel, f"field '{name}' has a {bound} that is not a number", f"write the {bound} as a number, without quotes",
                                         line=_line_of(text, bound, cons[bound]) or line, code="schema.invalid"))
-    for key in [k for k in schema.get("primaryKey", []) if k not in names]:
+    for key in [k for k in _names(schema.get("primaryKey", [])) if k not in names]:
         problems.append(Problem(rel, f"primaryKey names '{key}', which is not a field", "name an existing field", line=_line_of(text, "primaryKey", [key]), code="schema.invalid"))
-    for fk in schema.get("foreignKeys", []):
-        for key in [k for k in fk["fields"] if k not in names]:
+    for i, fk in enumerate(schema.get("foreignKeys", [])):
+        fields, ref_fields = _names(fk["fields"]), _names(fk["reference"]["fields"])
+        for key in [k for k in fields if k not in names]:
             problems.append(Problem(rel, f"foreignKey names '{key}', which is not a field", "name an existing field", code="schema.invalid"))
+        if len(fields) != 1 or len(ref_fields) != 1:
+            # Refused rather than half-checked: validate, incremental validation, drafts and the
+            # SQLite build all compare one column with one column.
+            problems.append(Problem(rel, f"foreign key #{i + 1} ({', '.join(fields)} -> {', '.join(ref_fields)}) has more than one column: badia checks foreign keys of one column",
+                                    "refer to the other table's key through one column (an id column), or ask the maintainers to support composite foreign keys",
+                                    line=_nth_line(text, '"reference"', i), code="schema.foreign-key"))
     return problems
 
 
@@ -178,10 +267,10 @@ def _unsafe_names_and_urls(package: Package, text: str) -> list[Problem]:
     for res in package.resources.values():
         schema_text = text if res.schema_path == "datapackage.json" else (package.root / res.schema_path).read_text(encoding="utf-8")
         for fdef in res.fields:
-            if not SAFE_NAME.fullmatch(str(fdef["name"])):
-                problems.append(Problem(res.schema_path, f"field name {fdef['name']!r} is not allowed", "use lower-case letters, digits and '_', "
+            if not SAFE_NAME.fullmatch(str(fdef.name)):
+                problems.append(Problem(res.schema_path, f"field name {fdef.name!r} is not allowed", "use lower-case letters, digits and '_', "
                                         "starting with a letter (at most 63 characters): the name becomes a column of the database",
-                                        line=_line_of(schema_text, "name", fdef["name"]), column="name", value=str(fdef["name"]), code="schema.name"))
+                                        line=_line_of(schema_text, "name", fdef.name), column="name", value=str(fdef.name), code="schema.name"))
     for keys in URL_KEYS:
         entries = package.descriptor.get(keys[0])
         values = [entries] if len(keys) == 1 else [e.get(keys[1]) for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
@@ -193,21 +282,28 @@ def _unsafe_names_and_urls(package: Package, text: str) -> list[Problem]:
     return problems
 
 
+def _nth_line(text: str, needle: str, n: int) -> int | None:
+    """The line of the n-th (from 0) occurrence of `needle` in `text`."""
+    at = -1
+    for _ in range(n + 1):
+        at = text.find(needle, at + 1)
+        if at < 0:
+            return None
+    return text.count("\n", 0, at) + 1
+
+
 def _check_references(package: Package) -> list[Problem]:
-    """Every foreign key points at a table of the package and at fields that table has."""
+    """Every foreign key points at a table of the package and at a field that table has."""
     problems = []
     for res in package.resources.values():
         for fk in res.foreign_keys:
-            ref = fk["reference"]
-            target = package.resources.get(ref.get("resource") or res.name)
-            fields = [ref["fields"]] if isinstance(ref["fields"], str) else ref["fields"]
+            target = package.resources.get(fk.resource)
             if target is None:
-                problems.append(Problem(res.schema_path, f"foreign key refers to resource '{ref.get('resource')}', which is not in datapackage.json",
-                                        "name one of: " + ", ".join(package.resources), line=_line_of((package.root / res.schema_path).read_text(encoding="utf-8"), "resource", ref.get("resource")), code="schema.foreign-key"))
-            else:
-                for name in [f for f in fields if f not in target.field_names]:
-                    problems.append(Problem(res.schema_path, f"foreign key refers to field '{name}', which {target.schema_path} does not have",
-                                            "name one of its fields: " + ", ".join(target.field_names), code="schema.foreign-key"))
+                problems.append(Problem(res.schema_path, f"foreign key refers to resource '{fk.resource}', which is not in datapackage.json",
+                                        "name one of: " + ", ".join(package.resources), line=_line_of((package.root / res.schema_path).read_text(encoding="utf-8"), "resource", fk.resource), code="schema.foreign-key"))
+            elif fk.reference_field not in target.field_names:
+                problems.append(Problem(res.schema_path, f"foreign key refers to field '{fk.reference_field}', which {target.schema_path} does not have",
+                                        "name one of its fields: " + ", ".join(target.field_names), code="schema.foreign-key"))
     return problems
 
 

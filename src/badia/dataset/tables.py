@@ -23,7 +23,7 @@ import pyarrow.csv as pa_csv
 from pandera.errors import SchemaErrors
 from pandera.io.pandas_io import from_frictionless_schema
 
-from badia.dataset.package import DEFAULT_FALSE, DEFAULT_TRUE, Package, Resource
+from badia.dataset.package import Field, Package, Resource
 from badia.problems import Problem
 
 MAX_CSV_BYTES = 512 * 1024 * 1024
@@ -34,7 +34,6 @@ INTEGER = re.compile(r"[+-]?[0-9]+")
 # Year 0 parses in pandas and pyarrow but is no calendar year (Python's dates and frictionless
 # start at year 1), so the year is four digits that are not all zero.
 DATE = re.compile(r"(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-[0-9]{2}-[0-9]{2}")
-PANDAS_DTYPE = {"string": "string", "integer": "Int64", "number": "Float64", "boolean": "boolean", "date": "datetime64[s]"}
 
 
 @dataclass
@@ -223,7 +222,7 @@ def coerce(resource: Resource, raw: pd.DataFrame, line_arr: np.ndarray, problems
     """Turn string cells into typed columns; cells that are not of their type become problems (and NA)."""
     frame = {}
     for pos, fdef in enumerate(resource.fields, start=1):
-        name, ftype = fdef["name"], fdef.get("type", "string")
+        name, ftype = fdef.name, fdef.type
         col = raw[name].astype("string")
         empty = col == ""
         values = col.mask(empty)
@@ -247,15 +246,14 @@ def coerce(resource: Resource, raw: pd.DataFrame, line_arr: np.ndarray, problems
             bad = (typed.isna() & values.notna()) | ~values.str.fullmatch(DATE.pattern).fillna(True).astype(bool)
             expect = "a real calendar date as YYYY-MM-DD"
         elif ftype == "boolean":
-            true = list(fdef.get("trueValues", DEFAULT_TRUE))
-            false = list(fdef.get("falseValues", DEFAULT_FALSE))
+            true, false = list(fdef.true_values), list(fdef.false_values)
             typed = pd.Series(pd.NA, index=col.index, dtype="boolean")
             typed[values.isin(true).fillna(False).astype(bool)] = True
             typed[values.isin(false).fillna(False).astype(bool)] = False
             bad = values.notna() & typed.isna()
             expect = "true or false"
         if bad.any():
-            hint = f"write {expect}" if fdef.get("constraints", {}).get("required") else f"write {expect}, or leave the cell empty if the value is unknown"
+            hint = f"write {expect}" if fdef.required else f"write {expect}, or leave the cell empty if the value is unknown"
             where = np.flatnonzero(bad.to_numpy())
             for i in where[:MAX_CELL_PROBLEMS]:
                 problems.append(Problem(resource.path, f"is not a valid {ftype}: expected {expect}", hint, line=int(line_arr[i]), column=name, col=pos, value=str(col.iloc[i]), code="type"))
@@ -275,8 +273,8 @@ def plain_typed(ftype: str, values: pd.Series) -> pd.Series | None:
     """An integer or date column cast by pyarrow when every value in it is plainly of its type, as
     `coerce` would type it; None for any other column, which then takes the exact path.
 
-    Written here because pandas' regex match, to_numeric and to_datetime take 3.3 s on the 1M
-    events, and pyarrow's casts 0.3 s. But pyarrow's casts accept what must be refused (`0x10`),
+    Written here because pyarrow's casts are an order of magnitude faster than pandas' regex
+    match, to_numeric and to_datetime. But pyarrow's casts accept what must be refused (`0x10`),
     so a column is cast only when every value matches the exact path's pattern; what pyarrow then
     refuses (out of range, `2017-02-29`) goes to the exact path too. tests/test_scale.py checks
     with hypothesis that both give the same columns and problems."""
@@ -305,7 +303,7 @@ def pandera_schema(resource: Resource) -> pa.DataFrameSchema:
     schema = from_frictionless_schema(resource.schema)
     updates = {}
     for fdef in resource.fields:
-        updates[fdef["name"]] = {"dtype": PANDAS_DTYPE[fdef.get("type", "string")]}
+        updates[fdef.name] = {"dtype": fdef.pandas_dtype}
     # Composite and single primary keys are checked by validate with a clearer message.
     if len(resource.primary_key) == 1:
         updates[resource.primary_key[0]]["unique"] = False
@@ -335,15 +333,15 @@ def check_constraints(table: Table, problems: list[Problem]) -> None:
             line = table.line(int(idx)) if idx is not None and not pd.isna(idx) else None
             if str(case.check).startswith("not_nullable") and (line, column) in mistyped:
                 continue
-            fdef = resource.field(column) if column in positions else {}
+            fdef = resource.field(column) if column in positions else None
             value = None if case.failure_case is None or pd.isna(case.failure_case) else str(case.failure_case)
             message, hint = _describe_check(str(case.check), fdef, value)
             problems.append(Problem(resource.path, message, hint, line=line, column=column, col=positions.get(column), value=value, code="constraint"))
 
 
-def _describe_check(check: str, fdef: dict, value: str | None) -> tuple[str, str]:
+def _describe_check(check: str, fdef: Field | None, value: str | None) -> tuple[str, str]:
     """A failed pandera check in a contributor's words, with what to write instead."""
-    cons = fdef.get("constraints", {})
+    cons, description = (fdef.constraints, fdef.description) if fdef else ({}, "")
     if check.startswith("not_nullable"):
         return "is required but empty", "fill in the value: this column may not be empty"
     if check.startswith("field_uniqueness"):
@@ -354,11 +352,11 @@ def _describe_check(check: str, fdef: dict, value: str | None) -> tuple[str, str
         if "a-z0-9" in str(cons.get("pattern")) and value:
             slug = re.sub(r"[^a-z0-9_.-]+", "_", value.strip().lower()).strip("_.-")[:80] or "an_id"
             return f"does not match the pattern {cons.get('pattern')}", f"ids use lower-case letters, digits, '_', '.', '-' only (at most 80), e.g. '{slug}'"
-        return f"does not match the pattern {cons.get('pattern')}", f"correct the value's format ({fdef.get('description', '')})"
+        return f"does not match the pattern {cons.get('pattern')}", f"correct the value's format ({description})"
     if check.startswith(("greater_than_or_equal_to", "less_than_or_equal_to", "in_range")):
         low, high = cons.get("minimum"), cons.get("maximum")
         allowed = f"from {low} to {high}" if low is not None and high is not None else f"of at least {low}" if low is not None else f"of at most {high}"
-        return f"is out of range (minimum {low if low is not None else '-'}, maximum {high if high is not None else '-'})", f"use a number {allowed}: {fdef.get('description', '')}"
+        return f"is out of range (minimum {low if low is not None else '-'}, maximum {high if high is not None else '-'})", f"use a number {allowed}: {description}"
     if check.startswith("str_length"):
         return "has the wrong length", f"length must be between {cons.get('minLength', 0)} and {cons.get('maxLength', 'any')}"
     if "dtype" in check:
@@ -414,7 +412,7 @@ def table_from_bytes(resource: Resource, data: bytes, problems: list[Problem]) -
 
 def read_tables(package: Package, problems: list[Problem]) -> dict[str, Table]:
     """Every table, read two at a time, largest first: reading, pyarrow's parser and numpy let go
-    of the GIL, so the second core takes a share (1M events: 13 s -> 8.3 s, +120 MB). Problems
+    of the GIL, so the second core takes a share (docs/performance-history.md). Problems
     come in the order of the resources, as if read one after the other."""
     def read(resource: Resource) -> tuple[Table | None, list[Problem]]:
         found: list[Problem] = []

@@ -28,10 +28,10 @@ from badia.site import facet_counts
 from badia.dataset.package import Package, load_package
 from badia.files import staged_folder
 from badia.problems import Problem, Refused
+from badia.dataset.cells import cell_arrays
 from badia.dataset.tables import Table
 from badia.validate.checks import FORMULA_STARTS, validate
 
-SQLITE_TYPE = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "boolean": "INTEGER", "date": "TEXT"}
 FTS_COLUMNS = {"quotes": ["text", "speaker_as_written", "attribution"], "events": ["summary", "note"], "claims": ["text", "subject"]}
 
 
@@ -106,40 +106,9 @@ def write_all(package: Package, tables: dict[str, Table], folder: Path) -> None:
     (folder / "datapackage.json").write_text(json.dumps(built_datapackage(package), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-# --- cell formatting, shared by CSV and SQLite ----------------------------------------------
+# --- CSV -------------------------------------------------------------------------------------
 
 BATCH_ROWS = 200_000  # rows formatted at a time for CSV and SQLite: bounds the memory they take
-
-
-def cell_strings(table: Table) -> dict[str, list[str]]:
-    """Each column as the strings the curated CSV uses: '' for missing, ISO dates, true/false."""
-    return {name: values.to_pylist() for name, values in cell_arrays(table.resource.fields, table.frame).items()}
-
-
-def cell_arrays(fields: list[dict], frame: pd.DataFrame) -> dict[str, pa.Array]:
-    """cell_strings as Arrow string arrays, made with pyarrow compute (numbers excepted: their
-    shortest round-trip text is Python's repr, which Arrow's float-to-string cast does not promise)."""
-    out = {}
-    for fdef in fields:
-        name, ftype = fdef["name"], fdef.get("type", "string")
-        col = frame[name]
-        if ftype == "number":
-            values = pa.array([None if pd.isna(v) else format_number(float(v)) for v in col], type=pa.large_string())
-        else:
-            values = pa.array(col, from_pandas=True)
-            if ftype == "date":
-                values = values.cast(pa.date32())  # Arrow writes dates as ISO 8601, YYYY-MM-DD
-            elif ftype == "boolean":
-                values = pc.if_else(values, "true", "false")
-            values = values.cast(pa.large_string())
-        out[name] = values.fill_null("")
-    return out
-
-
-def format_number(value: float) -> str:
-    """Shortest text that reads back as the same float, without a trailing '.0' (100, 33.5058)."""
-    text = repr(value)
-    return text[:-2] if text.endswith(".0") else text
 
 
 def csv_quoting_characters() -> list[str]:
@@ -175,8 +144,8 @@ def csv_cells(values: pa.Array, alone: bool) -> pa.Array:
 def write_csv(table: Table, path: Path) -> None:
     """The table as CSV, byte for byte what Python's csv writer (QUOTE_MINIMAL, "\n" line ends)
     writes from the neutralised cell_strings. Our own serialiser, with pyarrow compute, because
-    Python's writer takes 4.6 us a row (25 s for the 7.5M rows of a million events) and pyarrow's
-    own CSV writer quotes every string, which would change the published bytes."""
+    Python's writer is slow at millions of rows (docs/performance-history.md) and pyarrow's own
+    CSV writer quotes every string, which would change the published bytes."""
     fields, names = table.resource.fields, table.resource.field_names
     header = io.StringIO()
     csv.writer(header, lineterminator="\n").writerow(names)
@@ -198,15 +167,8 @@ def write_csv(table: Table, path: Path) -> None:
 def arrow_schema(table: Table) -> pa.Schema:
     fields = []
     for fdef in table.resource.fields:
-        ftype = fdef.get("type", "string")
-        enum = fdef.get("constraints", {}).get("enum")
-        if ftype == "string":
-            atype = pa.dictionary(pa.int16(), pa.string()) if enum else pa.string()
-        else:
-            atype = {"integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(), "date": pa.date32()}[ftype]
-        required = fdef.get("constraints", {}).get("required", False)
-        fields.append(pa.field(fdef["name"], atype, nullable=not required, metadata={"description": fdef.get("description", "")}))
-    return pa.schema(fields, metadata={"description": table.resource.schema.get("description", ""), "table": table.name})
+        fields.append(pa.field(fdef.name, fdef.arrow_type, nullable=not fdef.required, metadata={"description": fdef.description}))
+    return pa.schema(fields, metadata={"description": table.resource.description, "table": table.name})
 
 
 def arrow_table(table: Table) -> pa.Table:
@@ -234,15 +196,11 @@ def create_table_sql(table: Table) -> str:
     res, q = table.resource, quote_identifier  # names quoted even though the package loader allows only safe ones
     cols = []
     for fdef in res.fields:
-        null = " NOT NULL" if fdef.get("constraints", {}).get("required") else ""
-        cols.append(f"{q(fdef['name'])} {SQLITE_TYPE[fdef.get('type', 'string')]}{null}")
+        cols.append(f"{q(fdef.name)} {fdef.sqlite_type}{' NOT NULL' if fdef.required else ''}")
     if res.primary_key:
         cols.append("PRIMARY KEY (" + ", ".join(q(k) for k in res.primary_key) + ")")
     for fk in res.foreign_keys:
-        fields = fk["fields"] if isinstance(fk["fields"], list) else [fk["fields"]]
-        ref = fk["reference"]
-        ref_fields = ref["fields"] if isinstance(ref["fields"], list) else [ref["fields"]]
-        cols.append("FOREIGN KEY (" + ", ".join(q(f) for f in fields) + f") REFERENCES {q(ref.get('resource') or res.name)} (" + ", ".join(q(f) for f in ref_fields) + ")")
+        cols.append(f"FOREIGN KEY ({q(fk.field)}) REFERENCES {q(fk.resource)} ({q(fk.reference_field)})")
     return f"CREATE TABLE {q(res.name)} (\n   " + ",\n   ".join(cols) + "\n)"
 
 
@@ -253,8 +211,8 @@ def sqlite_rows(table: Table):
         batch = table.frame.iloc[start:start + BATCH_ROWS]
         cols = []
         for fdef in table.resource.fields:
-            values = pa.array(batch[fdef["name"]], from_pandas=True)
-            ftype = fdef.get("type", "string")
+            values = pa.array(batch[fdef.name], from_pandas=True)
+            ftype = fdef.type
             if ftype == "date":
                 values = values.cast(pa.date32()).cast(pa.string())
             elif ftype == "boolean":
@@ -286,9 +244,8 @@ def write_sqlite(package: Package, tables: dict[str, Table], path: Path) -> None
             for column in facets:
                 db[name].create_index(facet_counts.index_columns(column, primary_key, facets), if_not_exists=True)
             for fk in table.resource.foreign_keys:
-                fields = fk["fields"] if isinstance(fk["fields"], list) else [fk["fields"]]
-                if fields != primary_key[: len(fields)] and not (len(fields) == 1 and fields[0] in facets):
-                    db[name].create_index(fields, if_not_exists=True)
+                if [fk.field] != primary_key[:1] and fk.field not in facets:
+                    db[name].create_index([fk.field], if_not_exists=True)
             if name in FTS_COLUMNS:
                 db[name].enable_fts(FTS_COLUMNS[name], tokenize="porter")
         facet_counts.store(conn, {name: columns for name, columns in DEFAULT_FACETS.items() if name in tables})

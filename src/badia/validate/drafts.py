@@ -66,7 +66,7 @@ def read_draft_table(package: Package, path: Path, problems: list[Problem]) -> D
     name = path.stem
     rel = path.relative_to(package.root).as_posix()
     resource = package.resource(name)
-    fields = [{"name": REVIEW, "type": "string"}, {"name": CONFIDENCE, "type": "number"}, *resource.fields, {"name": NOTE, "type": "string"}]
+    fields = [{"name": REVIEW, "type": "string"}, {"name": CONFIDENCE, "type": "number"}, *resource.schema["fields"], {"name": NOTE, "type": "string"}]
     draft = dataclasses.replace(resource, path=rel, schema={**resource.schema, "fields": fields})
     found: list[Problem] = []
     text = read_text(draft, path.read_bytes(), found)

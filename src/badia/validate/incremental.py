@@ -181,18 +181,18 @@ def _check_keys(package: Package, state: sqlite3.Connection, tails: dict[str, Ta
         if not len(tail.frame):
             continue
         for fk in tail.resource.foreign_keys:
-            field = fk["fields"] if isinstance(fk["fields"], str) else fk["fields"][0]
-            parent_name = fk["reference"].get("resource") or name
-            child = Table(dataclasses.replace(tail.resource, schema={**tail.resource.schema, "foreignKeys": [fk]}), tail.frame, tail.lines)
+            parent_name = fk.resource
             parent = tails.get(parent_name)
-            if parent_name not in FULL_TABLES and parent is not None:
-                parent = _with_stored(state, parent, parent.resource.primary_key, tail.frame[[field]])
+            if parent is None:
+                continue
+            if parent_name not in FULL_TABLES:
+                parent = _with_stored(state, parent, parent.resource.primary_key, tail.frame[[fk.field]])
             found: list[Problem] = []
-            checks.check_foreign_keys(package, {name: child, parent_name: parent} if parent is not None else {name: child}, found)
-            if found and parent_name not in FULL_TABLES and parent is not None:
+            checks.check_foreign_key(tail, fk, parent, found)
+            if found and parent_name not in FULL_TABLES:
                 # The hint ("did you mean ...?") looks among every parent key, as a full run does.
                 found = []
-                checks.check_foreign_keys(package, {name: child, parent_name: _with_stored(state, tails[parent_name], [], None)}, found)
+                checks.check_foreign_key(tail, fk, _with_stored(state, tails[parent_name], [], None), found)
             problems.extend(found)
 
 
