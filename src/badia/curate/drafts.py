@@ -25,7 +25,7 @@ from badia.dataset.rows import read_rows
 from badia.dataset.package import Package, inside, load_package
 from badia.files import atomic_write, atomic_write_all, staged_folder
 from badia.problems import Problem, Refused
-from badia.validate.drafts import CONFIDENCE, DRAFT_FILES, LEADING, NOTE, TABLE_ORDER, DraftTable, _confidence, _review, draft_folder, draft_tables, table_cells
+from badia.validate.drafts import CONFIDENCE, LEADING, NOTE, TABLE_ORDER, DraftTable, _confidence, _review, draft_folder, draft_tables, table_cells
 
 SUMMARY_VERBS = {
     "Air/drone strike": "carried out air strikes", "Shelling/artillery/missile attack": "shelled positions",
@@ -296,10 +296,10 @@ def apply_drafts(package: Package, article_id: str) -> Applied:
 
 
 def remove_draft(folder: Path) -> bool:
-    """Remove a finished draft: its own files (DRAFT_FILES), then the folder if that emptied it.
-    Anything else a contributor put there is kept, with the folder; never a recursive delete."""
-    for name in DRAFT_FILES:
-        path = folder / name
+    """Remove a finished draft: its own files (the CSV files the assistant writes), then the folder
+    if that emptied it. Anything else a contributor put there is kept, with the folder; never a
+    recursive delete."""
+    for path in folder.glob("*.csv"):
         if path.is_file() and not path.is_symlink():
             path.unlink()
     try:

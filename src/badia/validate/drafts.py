@@ -29,11 +29,6 @@ def table_cells(row: list[str]) -> list[str]:
 TABLE_ORDER = ("actors", "places", "events", "event_actors", "event_sources", "quotes", "quote_exclusions", "mentions", "claims")
 
 
-# The files a draft folder may hold: its tables and the list of date expressions. Nothing else is
-# ever removed with a draft.
-DRAFT_FILES = tuple(f"{name}.csv" for name in TABLE_ORDER) + ("dates.csv",)
-
-
 def draft_folder(root: Path, article_id: str) -> Path:
     """drafts/<article_id>, refused unless the id is an article id (no '/', no '..') and the folder
     resolves inside drafts/ (a symlinked drafts/ or draft folder pointing elsewhere is refused)."""
