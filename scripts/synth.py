@@ -32,7 +32,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
-from badia.dataset.codes import ACLED_EVENT_TYPES  # noqa: E402
+from badia.dataset.codes import ACLED_EVENT_TYPES, PARENT_KINDS  # noqa: E402
 
 PER_ARTICLE = {"events": 50, "event_sources": 100, "quotes": 25, "claims": 3}
 MENTIONS_PER_ARTICLE = 50  # the first mention of each of the first 50 entities named
@@ -166,6 +166,8 @@ def generate(out: Path, n_articles: int, seed: int) -> dict[str, int]:
     actor_names = [name_of(i, ACTOR_PREFIXES, 4) for i in range(n_actors)]
     for i, name in enumerate(actor_names):
         parent = f"actor_{int(rng.integers(0, i)):05d}" if i > 5 and rng.random() < 0.3 else None
+        if parent is not None and ACTOR_KINDS[int(parent[6:]) % len(ACTOR_KINDS)] not in PARENT_KINDS[ACTOR_KINDS[i % len(ACTOR_KINDS)]]:
+            parent = None  # the validator refuses a parent of a kind that cannot hold the child
         inter = int(rng.integers(1, 9))
         w.row("actors", [f"actor_{i:05d}", name, ACTOR_KINDS[i % len(ACTOR_KINDS)], inter, parent, SIDES[i % len(SIDES)],
                          f"{name.split()[-1]} group" if i % 4 == 0 else None, None])
@@ -194,7 +196,7 @@ def generate(out: Path, n_articles: int, seed: int) -> dict[str, int]:
     event_place = zipf_choice(rng, n_places, n_events)
     actor1 = zipf_choice(rng, n_actors, n_events)
     actor2 = (actor1 + 1 + zipf_choice(rng, n_actors - 1, n_events)) % n_actors
-    has_actor2 = rng.random(n_events) < 0.8
+    has_actor2 = (rng.random(n_events) < 0.8) | (np.array([event_type_of[s] for s in subs])[sub_idx] == "Battles")  # a battle has an opponent
     has_assoc = rng.random(n_events) < 0.2
     assoc = zipf_choice(rng, n_actors, n_events)
     precision = rng.choice([1, 2, 3, 4, 5], n_events, p=[0.6, 0.15, 0.1, 0.1, 0.05])
@@ -353,8 +355,7 @@ def add_article(root: Path, tag: str, seed: int = 1) -> dict[str, int]:
             writers["events"].writerow([event, "2017-12-30", "2017-12-30", 1, "Battles", "Armed clash", pl, 1,
                                         f"{names[a1]} clashed with {names[a2]} near {names[pl]}.", "", ""])
             writers["event_actors"].writerow([event, a1, "actor1"])
-            if a2 != a1:
-                writers["event_actors"].writerow([event, a2, "actor2"])
+            writers["event_actors"].writerow([event, a2 if a2 != a1 else actors[(actors.index(a1) + 1) % len(actors)], "actor2"])
     for k in range(25):
         speaker = actors[int(rng.integers(0, len(actors)))]
         said = f"We hold the line near the border, number {k}"

@@ -516,6 +516,141 @@ def formula_in_free_text(root):
     return cell(root, "events", 0, "summary", '=HYPERLINK("http://example.invalid","click")')
 
 
+# --- coding rules (the classes of miscoding found in the 0.1.0 audit) -------------------------------
+
+def roles(root: Path) -> list[dict]:
+    return read_table(root, "event_actors")[1]
+
+
+def second_actor2(root):
+    """An event holding two opponents as two actor2s: ACLED codes one actor pair per row."""
+    links = roles(root)
+    i = first(root, "event_actors", lambda r: r["role"] == "assoc_actor_2")
+    event = links[i]["event_id"]
+    assert any(r["event_id"] == event and r["role"] == "actor2" for r in links)
+    return cell(root, "event_actors", i, "role", "actor2")
+
+
+def actor_without_inter(root):
+    used = {r["actor_id"] for r in roles(root) if r["role"] in ("actor1", "actor2")}
+    i = first(root, "actors", lambda r: r["actor_id"] in used)
+    return cell(root, "actors", i, "acled_inter", "")
+
+
+def battle_without_opponent(root):
+    with_actor2 = {r["event_id"] for r in roles(root) if r["role"] == "actor2"}
+    i = first(root, "events", lambda r: r["event_type"] == "Strategic developments" and r["event_id"] not in with_actor2)
+    cell(root, "events", i, "sub_event_type", "Government regains territory")
+    return cell(root, "events", i, "event_type", "Battles")
+
+
+def parent_inverted(root):
+    """A national command made the child of the multinational coalition it runs."""
+    _, rows, _ = read_table(root, "actors")
+    i = first(root, "actors", lambda r: r["actor_kind"] == "armed_force" and r["parent_actor_id"] != "")
+    coalition = next(r["actor_id"] for r in rows if r["actor_kind"] == "coalition" and r["parent_actor_id"] != rows[i]["actor_id"])
+    return cell(root, "actors", i, "parent_actor_id", coalition)
+
+
+def statement_as_event(root):
+    """A warning coded as an event: an 'Other' development whose only source is an attribution."""
+    articles = {a["article_id"] for a in read_table(root, "articles")[1]}
+    q = next(q for q in read_table(root, "quotes")[1] if q["attribution"] and q["article_id"] in articles)
+    text = seed_text(root, q["article_id"])
+    start = text.index(q["attribution"])
+    e = read_table(root, "events")[1][0]
+    i = first(root, "events", lambda r: r["event_id"] == e["event_id"])
+    cell(root, "events", i, "event_type", "Strategic developments")
+    where = cell(root, "events", i, "sub_event_type", "Other")
+    rewrite(root, "event_sources", lambda records: [records[0]] + [r for r in records[1:] if r[0] != e["event_id"]]
+            + [[e["event_id"], q["article_id"], str(start), str(start + len(q["attribution"])), q["attribution"], "", ""]])
+    header, _, lines = read_table(root, "events")
+    return Where("data/events.csv", lines[i], 1)
+
+
+def caption_as_event(root):
+    """An event whose only source is a photo caption (a line ending with its credit)."""
+    articles = read_table(root, "articles")[1]
+    for article in articles:
+        text = seed_text(root, article["article_id"])
+        found = re.search(r"^.*Photo courtesy.*$", text, re.M | re.I)
+        if found:
+            break
+    e = read_table(root, "events")[1][0]
+    rewrite(root, "event_sources", lambda records: [records[0]] + [r for r in records[1:] if r[0] != e["event_id"]]
+            + [[e["event_id"], article["article_id"], str(found.start()), str(found.end()), found.group(0), "", ""]])
+    return Where("data/events.csv", read_table(root, "events")[2][0], 1)
+
+
+def summary_overstates(root):
+    """'struck' in the source, 'destroyed' in the summary."""
+    evidence = {}
+    for s in read_table(root, "event_sources")[1]:
+        evidence[s["event_id"]] = evidence.get(s["event_id"], "") + s["evidence"]
+    i = first(root, "events", lambda r: "destr" not in evidence.get(r["event_id"], "").lower())
+    e = read_table(root, "events")[1][i]
+    return cell(root, "events", i, "summary", e["summary"].rstrip(".") + ", destroying a tank.")
+
+
+def this_week_before_monday(root):
+    """An event dated by 'this week' that starts in the week before the article's."""
+    articles = {a["article_id"]: a["published_date"] for a in read_table(root, "articles")[1]}
+    s = next(s for s in read_table(root, "event_sources")[1] if s["date_expression"].lower() == "this week")
+    monday = dt.date.fromisoformat(articles[s["article_id"]])
+    monday -= dt.timedelta(days=monday.weekday())
+    i = first(root, "events", lambda r: r["event_id"] == s["event_id"])
+    return cell(root, "events", i, "date_start", day(monday.isoformat(), -6))
+
+
+def inferred_year_exact(root):
+    """A day and month without a year ('on March 22', the year inferred) at precision 1."""
+    sources = read_table(root, "event_sources")[1]
+    event = next(r["event_id"] for r in sources if r["date_expression"] != "")
+    for j, r in enumerate(sources):
+        if r["event_id"] == event and r["date_expression"] != "":
+            cell(root, "event_sources", j, "date_rule", "day and month in the text; year 2017 inferred from the article")
+    k = first(root, "events", lambda r: r["event_id"] == event)
+    cell(root, "events", k, "date_end", read_table(root, "events")[1][k]["date_start"])
+    return cell(root, "events", k, "date_precision", "1")
+
+
+def counted_events_uncoded(root):
+    """The article counts three strikes; one of those coded from the count is deleted."""
+    c = next(c for c in read_table(root, "claims")[1] if c["property"] == "count" and c["unit"] == "strikes")
+    at_span = [s for s in read_table(root, "event_sources")[1] if s["article_id"] == c["article_id"] and s["char_start"] == c["char_start"] and s["char_end"] == c["char_end"]]
+    assert at_span
+    gone = at_span[0]["event_id"]
+    for name in ("event_sources", "event_actors"):
+        rewrite(root, name, lambda records: [r for r in records if r[0] != gone])
+    rewrite(root, "events", lambda records: [r for r in records if r[0] != gone])
+    i = first(root, "claims", lambda r: r["claim_id"] == c["claim_id"])
+    header, _, lines = read_table(root, "claims")
+    return Where("data/claims.csv", lines[i], header.index("value") + 1)
+
+
+def conflict_one_sided(root):
+    i = first(root, "claims", lambda r: "CONFLICTS with" in r["note"])
+    other = re.search(r"CONFLICTS with (c\w+)", read_table(root, "claims")[1][i]["note"])[1]
+    j = first(root, "claims", lambda r: r["claim_id"] == other)
+    cell(root, "claims", j, "note", "")
+    header, _, lines = read_table(root, "claims")
+    return Where("data/claims.csv", lines[i], header.index("note") + 1)
+
+
+def retired_id_reused(root):
+    r = read_table(root, "retired_rows")[1][0]
+    events = read_table(root, "events")[1]
+    rewrite(root, "events", lambda records: records + [[r["id"], *records[1][1:]]])
+    rewrite(root, "event_sources", lambda records: records + [[r["id"], *records[1][1:]]])
+    rewrite(root, "event_actors", lambda records: records + [[r["id"], *records[1][1:]]])
+    return Where("data/retired_rows.csv", read_table(root, "retired_rows")[2][0], 2)
+
+
+def retired_replacement_missing(root):
+    i = first(root, "retired_rows", lambda r: r["replaced_by"] != "")
+    return cell(root, "retired_rows", i, "replaced_by", "ev_20170101_never_coded")
+
+
 # --- the package and its schemas --------------------------------------------------------------------
 
 def datapackage_invalid_json(root):
@@ -642,6 +777,19 @@ CASES = [
     Case("draft-confidence", "a draft confidence that is not a decimal from 0 to 1", draft_confidence_not_a_fraction, "confidence must be a decimal from 0 to 1"),
     Case("draft-not-applied", "a reviewed draft not applied to data/", draft_not_applied, "reviewed draft not yet applied"),
     Case("formula-injection", "a free-text cell starting with = + - @", formula_in_free_text, "spreadsheets run as a formula"),
+    Case("acled-one-pair", "an event with two actor2s (two opponents in one row)", second_actor2, "ACLED codes one actor pair per event"),
+    Case("acled-inter-missing", "an actor1/actor2 with no ACLED inter code", actor_without_inter, "has no acled_inter"),
+    Case("acled-battle-no-opponent", "a battle with no actor2 (a capture with no opponent)", battle_without_opponent, "is a battle with no actor2"),
+    Case("actor-parent-kind", "an organisational parent the wrong way round (a command under its coalition)", parent_inverted, "has the parent"),
+    Case("event-statement", "a statement, warning or announcement coded as an event", statement_as_event, "is only someone's statement"),
+    Case("event-caption-only", "an event whose only evidence is a photo caption", caption_as_event, "is reported only by a photo caption"),
+    Case("event-overstated", "a summary that says more than its source (\"destroying\" for \"struck\")", summary_overstates, "but no evidence span of the event says so"),
+    Case("date-expression-window", "\"this week\" dated outside the article's week", this_week_before_monday, "'this week' in"),
+    Case("date-inferred-exact", "an inferred year at date precision 1", inferred_year_exact, "every source's date is inferred"),
+    Case("claim-count-uncoded", "events the article counts but that are not coded", counted_events_uncoded, "only 2 event(s) have evidence at this span"),
+    Case("claim-conflict-unpaired", "a conflict between two claims recorded on one side only", conflict_one_sided, "whose note does not say it conflicts with"),
+    Case("retired-id-reused", "a retired id used again in its table", retired_id_reused, "is retired but is still (or again) in"),
+    Case("retired-replacement-missing", "a retired row replaced by an id that does not exist", retired_replacement_missing, "which is not in data/events.csv"),
     Case("package-invalid-json", "datapackage.json that is not valid JSON", datapackage_invalid_json, "invalid JSON", exit=2),
     Case("package-missing", "datapackage.json deleted", datapackage_missing, "file not found", exit=2),
     Case("package-path-outside", "a resource path outside the dataset", resource_outside_dataset, "is outside the dataset", exit=2),

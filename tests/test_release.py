@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, copy_dataset, edit_cell, run_badia
+from conftest import ROOT, copy_dataset, edit_cell, read_table, run_badia
 
 pytestmark = pytest.mark.e2e  # releases: whole builds, archives, checksums through sha256sum
 
@@ -35,12 +35,61 @@ def releasable(dest: Path) -> Path:
     return dest
 
 
+PREVIOUS = "0.0.9"
+PREVIOUS_DATE = "2026-11-20"
+
+
+def previous_release(base: Path, out: Path) -> dict:
+    """A hand-made previous release of the dataset, released into `out` by the real CLI: version
+    PREVIOUS, without the last claim and with another summary for the first event. Returns what
+    the newer release must find changed, written here by hand (not by the code under test)."""
+    root = releasable(base / "previous")
+    claims_header, claims, _ = read_table(root, "claims")
+    dropped = next(c for c in reversed(claims) if not any(c["claim_id"] in other["note"] for other in claims) and "CONFLICTS" not in c["note"])
+    with (root / "data" / "claims.csv").open(encoding="utf-8", newline="") as fh:
+        records = list(csv.reader(fh))
+    with (root / "data" / "claims.csv").open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows([r for r in records if r[0] != dropped["claim_id"]])
+    event = read_table(root, "events")[1][0]
+    edit_cell(root / "data" / "events.csv", 0, "summary", "An older wording of this event.")
+    package = json.loads((root / "datapackage.json").read_text())
+    package["version"] = PREVIOUS
+    (root / "datapackage.json").write_text(json.dumps(package, indent=2))
+    citation = (root / "CITATION.cff").read_text()
+    citation = re.sub(r'^version: .*$', f'version: "{PREVIOUS}"', citation, flags=re.M)
+    (root / "CITATION.cff").write_text(re.sub(r'^date-released: .*$', f'date-released: "{PREVIOUS_DATE}"', citation, flags=re.M))
+    (root / "CHANGELOG.md").write_text(f"# Changelog\n\n## [{PREVIOUS}] - {PREVIOUS_DATE}\n\n- A test release.\n")
+    result = run_badia("release", "--out", str(out), root=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    n_claims, n_events = len(claims), len(read_table(ROOT, "events")[1])
+    return {"rows": [["claims", dropped["claim_id"], "added", "", "", json.dumps(dict(zip(claims_header, dropped.values())), ensure_ascii=False), "", ""],
+                     ["events", event["event_id"], "changed", "summary", "An older wording of this event.", event["summary"], "", ""]],
+            "counts": f"Changes against {PREVIOUS} (`badia diff`; rows by primary key):\n\n"
+                      "| table | rows before | rows after | added | removed | changed rows | changed cells |\n|---|---|---|---|---|---|---|\n"
+                      f"| claims | {n_claims - 1} | {n_claims} | 1 | 0 | 0 | 0 |\n| events | {n_events} | {n_events} | 0 | 0 | 1 | 1 |\n"}
+
+
+def with_changes_against_previous(root: Path, counts: str | None) -> None:
+    """This version's CHANGELOG entry, with the counts of its changes against PREVIOUS (the
+    committed entry counts them against the real previous release; None keeps those), above
+    PREVIOUS's entry."""
+    text = (root / "CHANGELOG.md").read_text()
+    entry = re.search(rf"^## \[{re.escape(VERSION)}\] - .*?(?=^## \[|\Z)", text, re.M | re.S).group(0)
+    entry = entry if counts is None else re.sub(r"^Changes against .*?(?=\n\n(?!\|)|\Z)", counts.strip(), entry, flags=re.M | re.S)
+    (root / "CHANGELOG.md").write_text(f"# Changelog\n\n{entry.rstrip()}\n\n## [{PREVIOUS}] - {PREVIOUS_DATE}\n\n- A test release.\n")
+
+
 @pytest.fixture(scope="module")
 def releases(tmp_path_factory) -> tuple[Path, Path, list[str]]:
     """Two releases of the same dataset into the same folder, by two separate runs of the real CLI
-    (the second is refused unless its archive is byte-identical to the first)."""
-    root = releasable(tmp_path_factory.mktemp("release") / "dataset")
-    out = root.parent / "out"
+    (the second is refused unless its archive is byte-identical to the first), after a hand-made
+    previous release in that folder (each release after the first carries its changes)."""
+    base = tmp_path_factory.mktemp("release")
+    out = base / "out"
+    expected = previous_release(base, out)
+    root = releasable(base / "dataset")
+    with_changes_against_previous(root, expected["counts"])
+    (root / "expected_changes.json").write_text(json.dumps(expected["rows"]))
     outputs = []
     for _ in (1, 2):
         result = run_badia("release", "--out", str(out), root=root)
@@ -96,12 +145,12 @@ def test_archive_contents(releases, extracted, built):
     assert {i.date_time for i in infos} == {tuple(int(g) for g in entry_date.groups()) + (0, 0, 0)}
     expected = {f"csv/{t}.csv" for t in TABLES} | {f"parquet/{t}.parquet" for t in TABLES} | {
         "badia.db", "datapackage.json", "data-dictionary.md", "CHANGELOG.md", "LICENSE", "CITATION.cff", "README.md",
-        "SHA256SUMS", "figures/timeline.svg", "figures/map.svg"}
+        "SHA256SUMS", "figures/timeline.svg", "figures/map.svg", "CHANGES.csv", "changes.json"}
     assert {n[len(NAME) + 1:] for n in names} == expected
     for t in TABLES:
         assert (extracted / "csv" / f"{t}.csv").read_bytes() == (built / "csv" / f"{t}.csv").read_bytes()
     changelog = (extracted / "CHANGELOG.md").read_text()
-    assert changelog.startswith(f"## [{VERSION}]") and changelog.strip() in (ROOT / "CHANGELOG.md").read_text()
+    assert changelog.startswith(f"## [{VERSION}]") and changelog.strip() in (releases[0] / "CHANGELOG.md").read_text()
     assert "## [" not in changelog[3:], "only this version's entry"
     dictionary = (extracted / "data-dictionary.md").read_text()
     assert all(f"## {t}" in dictionary for t in TABLES)
@@ -110,6 +159,54 @@ def test_archive_contents(releases, extracted, built):
             with (ROOT / "data" / f"{t}.csv").open(encoding="utf-8") as fh:
                 assert conn.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] == sum(1 for _ in csv.DictReader(fh))
         assert conn.execute("SELECT count(*) FROM events_flat").fetchone()[0] == conn.execute("SELECT count(*) FROM events").fetchone()[0]
+
+
+def test_the_release_carries_its_changes_as_badia_diff_finds_them(releases, extracted):
+    """CHANGES.csv is exactly the changes made by hand to the previous release, and the same bytes
+    as `badia diff` between the two archives; changes.json holds the same rows and its counts."""
+    root, out, _ = releases
+    with (extracted / "CHANGES.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["table", "key", "change", "column", "old", "new", "replaced_by", "reason"]
+    assert rows[1:] == json.loads((root / "expected_changes.json").read_text())
+    result = run_badia("diff", str(out / f"badia-{PREVIOUS}.zip"), str(out / f"{NAME}.zip"), "--format", "csv", root=root)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (extracted / "CHANGES.csv").read_text(encoding="utf-8")
+    changes = json.loads((extracted / "changes.json").read_text())
+    assert (changes["old"]["version"], changes["new"]["version"]) == (PREVIOUS, VERSION)
+    assert changes["counts"]["claims"] == {"added": 1, "removed": 0, "changed": 0, "cells": 0}
+    assert changes["counts"]["events"] == {"added": 0, "removed": 0, "changed": 1, "cells": 1}
+
+
+def test_the_version_is_in_every_file_format(extracted):
+    import pyarrow.parquet as pq
+
+    for t in TABLES:
+        assert pq.read_schema(extracted / "parquet" / f"{t}.parquet").metadata[b"badia_version"] == VERSION.encode()
+    with sqlite3.connect(extracted / "badia.db") as conn:
+        assert conn.execute("SELECT value FROM dataset_info WHERE key = 'version'").fetchone() == (VERSION,)
+
+
+def test_a_release_refuses_counts_that_are_not_its_changes(releases, tmp_path):
+    """The committed entry counts the changes against the real previous release, not against the
+    hand-made one: the release says which counts are wrong and writes nothing."""
+    root = releasable(tmp_path / "dataset")
+    out = shutil.copytree(releases[1], tmp_path / "out")
+    with_changes_against_previous(root, None)
+    for name in (f"{NAME}.zip", f"{NAME}.zip.sha256"):
+        (out / name).unlink()
+    result = run_badia("release", "--out", str(out), root=root)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"CHANGELOG.md: the entry of {VERSION} does not state its changes' counts" in result.stderr and "Traceback" not in result.stderr
+    assert not (out / f"{NAME}.zip").exists()
+
+
+def test_a_release_after_the_first_needs_the_previous_one(tmp_path):
+    root = releasable(tmp_path / "dataset")
+    with_changes_against_previous(root, None)
+    result = run_badia("release", "--out", str(tmp_path / "out"), root=root)
+    assert result.returncode == 1
+    assert f"the previous release {PREVIOUS} is needed" in result.stderr and "--previous" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_datapackage_describes_the_release(extracted):
@@ -171,7 +268,7 @@ def test_a_published_version_is_never_overwritten(releases, tmp_path):
     assert result.returncode == 1
     assert "already released with other contents" in result.stderr and "raise the version" in result.stderr
     assert (out / f"{NAME}.zip").read_bytes() == published
-    assert sorted(p.name for p in out.iterdir()) == [f"{NAME}.zip", f"{NAME}.zip.sha256"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([f"{NAME}.zip", f"{NAME}.zip.sha256", f"badia-{PREVIOUS}.zip", f"badia-{PREVIOUS}.zip.sha256"])
 
 
 def test_release_served_without_texts_lists_the_spans(extracted):

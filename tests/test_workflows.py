@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, edit_cell
+from conftest import ROOT, edit_cell, read_table
 
 pytestmark = pytest.mark.e2e  # the workflows' steps run by bash, as CI runs them
 
@@ -81,3 +81,22 @@ def test_validate_step_passes_on_valid_data(dataset: Path, tmp_path: Path):
     result = subprocess.run(["bash", "-e", "-c", step("badia validate")], cwd=dataset, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No problems found." in summary.read_text(encoding="utf-8")
+
+
+def test_diff_step_writes_the_data_change_against_the_base_branch(dataset: Path, tmp_path: Path):
+    """The workflow's own step, run in a git repository whose base branch has the committed data
+    and whose pull request changes one event's summary: the job summary shows that cell."""
+    git = ["git", "-C", str(dataset), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run(git[:3] + ["init", "-q", "-b", "base"], check=True)
+    subprocess.run(git + ["add", "-A"], check=True)
+    subprocess.run(git + ["commit", "-qm", "base"], check=True)
+    subprocess.run(git + ["update-ref", "refs/remotes/origin/base", "HEAD"], check=True)
+    event = read_table(dataset, "events")[1][0]
+    edit_cell(dataset / "data" / "events.csv", 0, "summary", "A reworded summary.")
+    summary = tmp_path / "summary.md"
+    env = dict(os.environ, GITHUB_STEP_SUMMARY=str(summary), BASE_REF="base", PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    result = subprocess.run(["bash", "-e", "-c", step("badia diff against the base branch")], cwd=dataset, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = summary.read_text(encoding="utf-8")
+    assert text.startswith("### badia diff: origin/base")
+    assert f"| `{event['event_id']}` | summary | {event['summary']} | A reworded summary. |" in text

@@ -54,8 +54,22 @@ def cmd_serve(args) -> int:
 def cmd_release(args) -> int:
     from badia.publish.release import release, sha256_file
 
-    archive = release(args.root, Path(args.out) if args.out else None)
+    archive = release(args.root, Path(args.out) if args.out else None, args.previous)
     print(f"released {archive} (sha256 {sha256_file(archive)})")
+    return EXIT_VALID
+
+
+def cmd_diff(args) -> int:
+    from badia.publish.diff import FORMATS as DIFF_FORMATS, diff, read_side
+
+    result = diff(read_side(args.old, args.root), read_side(args.new, args.root))
+    text = DIFF_FORMATS[args.format](result)
+    if args.out:
+        from badia.files import atomic_write
+
+        atomic_write(Path(args.out), text.encode("utf-8"))
+    else:
+        sys.stdout.write(text)
     return EXIT_VALID
 
 
@@ -167,7 +181,17 @@ def parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("release", help="build afresh and write releases/badia-<version>.zip with SHA256SUMS")
     r.add_argument("--out", help="output folder (default: ROOT/releases)")
+    r.add_argument("--previous", help="the previous release, to write this one's changes: its archive, an extracted release or a git revision "
+                                      "(default: badia-<previous version>.zip in the output folder, else the git tag v<previous version>)")
     r.set_defaults(func=cmd_release)
+
+    g = sub.add_parser("diff", help="the keyed difference of two versions: rows added, removed (with their replacements) and changed cells, per table")
+    g.add_argument("old", help="the older version: a folder, a release archive (.zip) or a git revision of the repository at --root")
+    g.add_argument("new", help="the newer version (same kinds); its retired_rows table says what replaced each removed row")
+    g.add_argument("--format", choices=["text", "markdown", "json", "csv", "changelog"], default="text",
+                   help="text (default), markdown (a pull request's summary), json, csv (one line per change), changelog (the counts a CHANGELOG entry carries)")
+    g.add_argument("--out", help="write to this file (atomically) instead of standard output")
+    g.set_defaults(func=cmd_diff)
 
     d = sub.add_parser("docs", help="write docs/data-dictionary.md and docs/figures/ from the schemas and the data")
     d.add_argument("--out", help="output folder (default: ROOT/docs)")

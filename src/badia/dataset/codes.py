@@ -26,6 +26,24 @@ ACLED_INTER = {
     5: "Rioters", 6: "Protesters", 7: "Civilians", 8: "External/other forces",
 }
 
+# The kinds of actor that may be an actor's parent (actors.parent_actor_id), by the child's kind:
+# a state belongs to nobody, a government or national force to a state or government, a person
+# to anything but a person. An inverted parent (a command under the coalition it runs) fails it.
+_GROUPS = ("armed_group", "militia", "alliance", "coalition", "collective")
+PARENT_KINDS: dict[str, tuple[str, ...]] = {
+    "state": (),
+    "government": ("state", "government"),
+    "armed_force": ("state", "government", "armed_force"),
+    "armed_group": _GROUPS,
+    "militia": _GROUPS + ("state", "government", "armed_force"),
+    "alliance": _GROUPS,
+    "coalition": ("state", "government", "armed_force", "coalition"),
+    "collective": ("collective",),
+    "organization": ("state", "government", "organization", "coalition", "alliance", "armed_group"),
+    "media": ("media", "organization", "state", "government"),
+    "person": ("state", "government", "armed_force", "armed_group", "militia", "alliance", "coalition", "organization", "media", "collective"),
+}
+
 # UCDP date_prec -> the widest range (in days, inclusive) that precision can describe.
 UCDP_DATE_PREC_MAX_DAYS = {1: 1, 2: 6, 3: 7, 4: 31, 5: 366}
 UCDP_DATE_PREC = {1: "exact day", 2: "a span of 2-6 days", 3: "a week", 4: "a month", 5: "a year"}

@@ -93,7 +93,7 @@ def write_all(package: Package, tables: dict[str, Table], folder: Path) -> None:
     (folder / "parquet").mkdir()
     for name, table in tables.items():
         write_csv(table, folder / "csv" / f"{name}.csv")
-        write_parquet(table, folder / "parquet" / f"{name}.parquet")
+        write_parquet(table, folder / "parquet" / f"{name}.parquet", package.version)
     write_sqlite(package, tables, folder / "badia.db")
     from badia.publish import figures
     from badia.site import views as site
@@ -164,15 +164,20 @@ def write_csv(table: Table, path: Path) -> None:
 
 # --- Parquet ---------------------------------------------------------------------------------
 
-def arrow_schema(table: Table) -> pa.Schema:
+def arrow_schema(table: Table, version: str | None = None) -> pa.Schema:
+    """The table's Arrow schema, each field described; the file's metadata names the table, its
+    description and the dataset's version (so a Parquet file says which release it belongs to)."""
     fields = []
     for fdef in table.resource.fields:
         fields.append(pa.field(fdef.name, fdef.arrow_type, nullable=not fdef.required, metadata={"description": fdef.description}))
-    return pa.schema(fields, metadata={"description": table.resource.description, "table": table.name})
+    metadata = {"description": table.resource.description, "table": table.name}
+    if version is not None:
+        metadata["badia_version"] = version
+    return pa.schema(fields, metadata=metadata)
 
 
-def arrow_table(table: Table) -> pa.Table:
-    schema = arrow_schema(table)
+def arrow_table(table: Table, version: str | None = None) -> pa.Table:
+    schema = arrow_schema(table, version)
     arrays = []
     for field in schema:
         values = pa.array(table.frame[field.name], from_pandas=True)
@@ -182,8 +187,8 @@ def arrow_table(table: Table) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def write_parquet(table: Table, path: Path) -> None:
-    pq.write_table(arrow_table(table), path, compression="zstd")
+def write_parquet(table: Table, path: Path, version: str | None = None) -> None:
+    pq.write_table(arrow_table(table, version), path, compression="zstd")
 
 
 # --- SQLite ----------------------------------------------------------------------------------
@@ -249,12 +254,25 @@ def write_sqlite(package: Package, tables: dict[str, Table], path: Path) -> None
             if name in FTS_COLUMNS:
                 db[name].enable_fts(FTS_COLUMNS[name], tokenize="porter")
         facet_counts.store(conn, {name: columns for name, columns in DEFAULT_FACETS.items() if name in tables})
+        write_dataset_info(conn, package)
         conn.execute("ANALYZE")
         conn.commit()
         # No VACUUM: the file is written once, with nothing deleted (no free pages, 1M events), so
         # it only copied the 2 GB database again (15 s).
     finally:
         conn.close()
+
+
+DATASET_INFO = "dataset_info"
+
+
+def write_dataset_info(conn: sqlite3.Connection, package: Package) -> None:
+    """The dataset's name, title and version in the database itself (a copy of badia.db says which
+    release it is), as key-value rows."""
+    desc = package.descriptor
+    conn.execute(f"CREATE TABLE [{DATASET_INFO}] (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    conn.executemany(f"INSERT INTO [{DATASET_INFO}] VALUES (?, ?)",
+                     [("name", str(desc.get("name", "badia"))), ("title", str(desc.get("title", ""))), ("version", package.version)])
 
 
 # --- the built package's descriptor ------------------------------------------------------------

@@ -4,7 +4,12 @@
 (plus badia-<version>.zip.sha256). The archive holds one folder, badia-<version>/, with the CSV
 and Parquet tables, the SQLite database, a datapackage.json for those files, the data
 dictionary, the figures, this version's CHANGELOG entry, LICENSE, CITATION.cff, a README and
-SHA256SUMS (check it with `sha256sum -c SHA256SUMS` inside the folder).
+SHA256SUMS (check it with `sha256sum -c SHA256SUMS` inside the folder). A release after the first
+also carries its changes against the previous release (the CHANGELOG's next older version):
+CHANGES.csv and changes.json, the keyed difference of `badia diff`, and its entry must state the
+diff's counts (the release refuses an entry that does not, and an id dropped without a record in
+retired_rows). The previous release is read from its archive beside the new one, else from the
+git tag v<version>, else from --previous (a folder, an archive or a git revision).
 
 The same commit gives the same bytes: files in sorted order, every timestamp set to the release
 date of the CHANGELOG entry, fixed permissions, and builds that are themselves deterministic.
@@ -27,6 +32,7 @@ import zipfile
 from pathlib import Path
 
 from badia.publish.build import BuildRefused, build
+from badia.publish.diff import DiffRefused, diff, format_changelog, format_csv, format_json, read_folder, read_side
 from badia.publish.dictionary import data_dictionary
 from badia.publish.figures import write_figures
 from badia.dataset.package import Package, inside, load_package
@@ -88,6 +94,53 @@ def read_citation(text: str) -> dict:
     return data
 
 
+def previous_version(text: str, version: str) -> str | None:
+    """The version of the CHANGELOG entry just older than `version`'s (entries run newest first)."""
+    versions = [h["version"] for h in ENTRY_HEADING.finditer(text)]
+    return versions[versions.index(version) + 1] if version in versions and versions.index(version) + 1 < len(versions) else None
+
+
+def previous_side(root: Path, out: Path, version: str | None, given: str | None):
+    """The previous release as a diff side: --previous, else its archive in `out`, else git tag v<version>."""
+    if version is None and given is None:
+        return None
+    candidates = [given] if given else [str(out / f"badia-{version}.zip"), f"v{version}"]
+    problems = []
+    for spec in candidates:
+        if spec == str(out / f"badia-{version}.zip") and not Path(spec).is_file():
+            continue
+        try:
+            side = read_side(spec, root)
+        except DiffRefused as refusal:
+            problems = refusal.problems
+            continue
+        if version is not None and side.version != version:
+            raise ReleaseRefused([Problem(spec, f"is version {side.version or '?'}, but the CHANGELOG's previous release is {version}",
+                                          f"name the release {version} (its archive, folder or git revision)", code="release.previous")])
+        return side
+    raise ReleaseRefused([Problem("CHANGELOG.md", f"the previous release {version} is needed to write this release's changes, but neither "
+                                  f"{out / f'badia-{version}.zip'} nor the git tag v{version} could be read" + (f" ({problems[0].message})" if problems else ""),
+                                  f"put badia-{version}.zip in {out} (rebuild it from its commit with `badia release`), or pass --previous "
+                                  "with its archive, an extracted release or its git revision", code="release.previous")])
+
+
+def check_changes(entry: str, version: str, result: dict) -> None:
+    """The entry states the diff's counts, and no id of the previous release vanished unrecorded."""
+    problems = []
+    table = format_changelog(result)
+    if table.strip() not in entry:
+        problems.append(Problem("CHANGELOG.md", f"the entry of {version} does not state its changes' counts as `badia diff` finds them",
+                                f"paste the output of `badia diff {result['old']['version']} . --format changelog` (with the previous release's archive, folder or "
+                                "git revision) into the entry", code="release.changelog-counts"))
+    for name, t in result["tables"].items():
+        for r in t["removed"]:
+            if r.get("retired") is False:
+                problems.append(Problem(f"data/{name}.csv", f"'{r['key']}' of release {result['old']['version']} is gone without a record in data/retired_rows.csv",
+                                        "ids are stable: add a row (table, id, retired_in, replaced_by, reason) to data/retired_rows.csv", code="release.unrecorded-removal"))
+    if problems:
+        raise ReleaseRefused(problems)
+
+
 def check_release(root: Path, package: Package) -> tuple[str, str]:
     """The CHANGELOG entry and release date of the package's version; ReleaseRefused with every
     reason if the version is not semver or the changelog, citation or licence do not match it."""
@@ -122,8 +175,9 @@ def check_release(root: Path, package: Package) -> tuple[str, str]:
 
 # --- the release -------------------------------------------------------------------------------
 
-def release(root: Path | str, out: Path | None = None) -> Path:
-    """Build the dataset at `root` afresh and write its release archive to `out` (default ROOT/releases).
+def release(root: Path | str, out: Path | None = None, previous: str | None = None) -> Path:
+    """Build the dataset at `root` afresh and write its release archive to `out` (default
+    ROOT/releases), with its changes against the previous release (see the module's note).
 
     Releases live outside build/ (which every build replaces whole). A version's digest, once
     written to badia-<version>.zip.sha256 (committed with the version), is the version: a release
@@ -132,6 +186,7 @@ def release(root: Path | str, out: Path | None = None) -> Path:
     out = Path(out) if out else root / RELEASES
     package = load_package(root)
     entry, released = check_release(root, package)
+    older = previous_side(root, out, previous_version((root / "CHANGELOG.md").read_text(encoding="utf-8"), package.version), previous)
     name = f"badia-{package.version}"
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob(f"{STAGING_PREFIX}*"):  # left by a killed release: they hold the article texts
@@ -141,7 +196,7 @@ def release(root: Path | str, out: Path | None = None) -> Path:
     try:
         built = build(root, tmp / "build")
         folder = tmp / name
-        stage(root, package, built, folder, entry)
+        stage(root, package, built, folder, entry, older)
         staged_zip = tmp / f"{name}.zip"
         write_zip(folder, staged_zip, tuple(int(p) for p in released.split("-")) + (0, 0, 0))
         archive, record = out / f"{name}.zip", out / f"{name}.zip.sha256"
@@ -195,8 +250,9 @@ def check_shares(package: Package, tables: dict) -> None:
                                       value=aid, code="release.share") for aid, share in sorted(over.items())])
 
 
-def stage(root: Path, package: Package, built: Path, folder: Path, entry: str) -> None:
-    """Lay out the release folder: the built tables, the database without article texts, the docs."""
+def stage(root: Path, package: Package, built: Path, folder: Path, entry: str, older=None) -> None:
+    """Lay out the release folder: the built tables, the database without article texts, the docs,
+    and the changes against the previous release `older` (a diff side) when there is one."""
     folder.mkdir()
     for sub in ("csv", "parquet", "figures"):
         shutil.copytree(built / sub, folder / sub)
@@ -211,6 +267,12 @@ def stage(root: Path, package: Package, built: Path, folder: Path, entry: str) -
     for name in ROOT_FILES:
         shutil.copyfile(root / name, folder / name)
     (folder / "README.md").write_text(readme(package), encoding="utf-8")
+    if older is not None:
+        older.label = f"badia-{older.version}"
+        result = diff(older, read_folder(folder, folder.name))
+        check_changes(entry, package.version, result)
+        (folder / "CHANGES.csv").write_text(format_csv(result), encoding="utf-8")
+        (folder / "changes.json").write_text(format_json(result), encoding="utf-8")
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     (folder / "SHA256SUMS").write_text("".join(f"{sha256_file(folder / f)}  {f}\n" for f in files), encoding="utf-8")
 
@@ -249,6 +311,8 @@ def readme(package: Package) -> str:
 - `badia.db`: the same tables in SQLite, with full-text search and an ACLED-style table (`events_flat`)
 - `figures/`: a timeline of events per day by side, and a map of the places
 - `CHANGELOG.md`: what changed in this version; `CITATION.cff`: how to cite it
+- `CHANGES.csv` and `changes.json` (after the first release): every row added, removed (with what
+  replaces it and why) and changed (cell by cell) since the previous release, as `badia diff` gives it
 
 Licence: {licence.get('name', '')} ({licence.get('path', '')}) for the annotations; see `LICENSE`.
 The articles themselves are their publishers' and are not in this archive: every quote and

@@ -126,6 +126,8 @@ def datasette_metadata(package: Package) -> dict:
             entry["label_column"] = LABEL_COLUMNS[name]
         tables[name] = entry
     tables[facet_counts.TABLE] = facet_counts.METADATA
+    tables["dataset_info"] = {"description": f"Which dataset and version this database is (badia {package.version}).",
+                              "columns": {"key": "name, title or version", "value": "its value"}}
     return add_metadata({
         "title": desc.get("title", "badia"),
         "description": desc.get("description", ""),

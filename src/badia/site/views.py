@@ -249,6 +249,11 @@ VIEWS = [EVENTS_FLAT, QUOTES_WITH_SPEAKERS, EVENT_REPORTS, EVENTS_MAP]
 FACETS = {view.name: view.facets for view in VIEWS}  # their counts are stored (badia.site.facet_counts)
 MAP_TABLES = {"places": ("latitude", "longitude"), "events_flat": ("latitude", "longitude"), "events_map": ("latitude", "longitude")}
 
+# The columns of a pair of claims (a, b) in the conflicting_claims query.
+_CLAIM_PAIR = """a.property, coalesce(a.subject_place_id, a.subject_event_id, a.subject) AS about,
+       a.claim_id AS claim_a, a.text AS text_a, a.value AS value_a, a.unit AS unit_a, a.reference_place_id AS from_a, a.direction AS direction_a, a.article_id AS article_a,
+       b.claim_id AS claim_b, b.text AS text_b, b.value AS value_b, b.unit AS unit_b, b.reference_place_id AS from_b, b.direction AS direction_b, b.article_id AS article_b"""
+
 CANNED_QUERIES = {
     "events_involving_actor": {
         "title": "Events involving an actor",
@@ -275,18 +280,24 @@ FROM event_reports WHERE event_id = :event_id ORDER BY published_date, article_i
     "conflicting_claims": {
         "title": "Conflicting claims",
         "description": "Pairs of claims that measure the same thing (same subject, property, unit and reference place) "
-                       "but give different numbers or directions, side by side. Claims without a number or direction "
-                       "(e.g. 'several kilometres') cannot conflict.",
-        "sql": """SELECT a.property, coalesce(a.subject_place_id, a.subject_event_id, a.subject) AS about,
-       a.claim_id AS claim_a, a.text AS text_a, a.value AS value_a, a.unit AS unit_a, a.reference_place_id AS from_a, a.direction AS direction_a, a.article_id AS article_a,
-       b.claim_id AS claim_b, b.text AS text_b, b.value AS value_b, b.unit AS unit_b, b.reference_place_id AS from_b, b.direction AS direction_b, b.article_id AS article_b
+                       "but give different numbers or directions, side by side, and the pairs the curators recorded as "
+                       "conflicting in a claim's note ('CONFLICTS with <claim_id>'). Claims without a number or direction "
+                       "(e.g. 'several kilometres') conflict only where a note says so.",
+        "sql": f"""SELECT * FROM (
+SELECT {_CLAIM_PAIR}
 FROM claims a JOIN claims b
   ON a.claim_id < b.claim_id AND a.property = b.property
  AND coalesce(a.subject_place_id, a.subject_event_id, a.subject) = coalesce(b.subject_place_id, b.subject_event_id, b.subject)
  AND a.unit IS b.unit AND a.reference_place_id IS b.reference_place_id
 WHERE (a.value IS NOT NULL AND b.value IS NOT NULL AND a.value != b.value)
    OR (a.direction IS NOT NULL AND b.direction IS NOT NULL AND a.direction != b.direction)
-ORDER BY a.property, about, a.claim_id, b.claim_id""",
+UNION
+SELECT {_CLAIM_PAIR}
+FROM (SELECT claim_id, substr(note, instr(note, 'CONFLICTS with ') + 15) AS rest FROM claims WHERE note LIKE '%CONFLICTS with %') n
+JOIN claims m ON m.claim_id = rtrim(substr(n.rest, 1, instr(n.rest || ' ', ' ') - 1), ':;,.)')
+JOIN claims a ON a.claim_id = min(n.claim_id, m.claim_id)
+JOIN claims b ON b.claim_id = max(n.claim_id, m.claim_id) AND a.claim_id != b.claim_id)
+ORDER BY property, about, claim_a, claim_b""",
     },
 }
 

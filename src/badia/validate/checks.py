@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from badia.dataset.codes import ACLED_EVENT_TYPES, EVENT_TYPE_OF, UCDP_DATE_PREC, UCDP_DATE_PREC_MAX_DAYS
 from badia.dataset.corpus import decode_seed, find_all, sha256_bytes
 from badia.dataset.geo import countries_in
+from badia.validate.coding import check_coding
 from badia.validate.drafts import check_drafts
 from badia.dataset.package import ForeignKey, Package, inside, load_package
 from badia.problems import Problem
@@ -84,6 +85,7 @@ def check_tables(package: Package, tables: dict[str, Table], problems: list[Prob
     check_places(tables, problems)
     check_actors(tables, problems)
     check_mentions(tables, problems)
+    check_coding(tables, texts, problems)
     problems.extend(check_drafts(package))
 
 

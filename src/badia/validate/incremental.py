@@ -18,7 +18,8 @@ Why appending suffices: the saved state was valid, so old rows can only be broke
 adds, and each such check is run with the new rows: a duplicate key, an unknown parent, a new event
 without its source or actor (those are new rows too: an old row referring to a new event would have
 failed its foreign key; only a new event that repeats a stored id has stored sources, and those are
-looked up), a quote or event dated after its article.
+looked up), a quote or event dated after its article, a second actor1 or actor2 given to an event (the coding
+rules see the stored event_actors rows of every event a new row names).
 
 The state is one SQLite file, DIR/state.db: each data file's validated length, sha256 and line
 count, each table's primary keys with their line numbers, and each seed's sha256 with the
@@ -100,6 +101,7 @@ def validate_incremental(root: Path | str, state_dir: Path) -> tuple[list[Proble
         checks.check_events({**tails, **_reports_of_new_events(state, tails)}, problems)
         for check in (checks.check_quotes, checks.check_places, checks.check_actors, checks.check_mentions):
             check(tails, problems)
+        checks.check_coding({**tails, **_actors_of_touched_events(state, tails)}, texts, problems)
         problems.extend(checks.check_drafts(package))  # drafts/ is not data: always read whole
         problems = sorted(problems, key=lambda p: (p.path, p.line or 0, p.col or 0))
         if not problems:
@@ -225,6 +227,15 @@ def _reports_of_new_events(state: sqlite3.Connection, tails: dict[str, Table]) -
         return {}
     return {name: _with_stored(state, tails[name], ["event_id"], events.frame[["event_id"]])
             for name in ("event_sources", "event_actors") if name in tails}
+
+
+def _actors_of_touched_events(state: sqlite3.Connection, tails: dict[str, Table]) -> dict[str, Table]:
+    """event_actors as the coding rules need it: the new rows and the stored ones of the events
+    they name (a new actor1 of a stored event is a second actor1)."""
+    links = tails.get("event_actors")
+    if links is None or not len(links.frame):
+        return {}
+    return {"event_actors": _with_stored(state, links, ["event_id"], links.frame[["event_id"]])}
 
 
 # --- the state -----------------------------------------------------------------------------------
