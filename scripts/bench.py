@@ -287,8 +287,22 @@ def page_urls(build: Path) -> dict[str, str]:
         word = conn.execute("SELECT text FROM quotes ORDER BY rowid LIMIT 1 OFFSET 1000").fetchone()[0].split()[1].strip(".,“”")
         place, etype = conn.execute("SELECT place_id, event_type FROM events GROUP BY 1, 2 ORDER BY count(*) DESC LIMIT 1").fetchone()
         event_word = conn.execute("SELECT summary FROM events ORDER BY rowid LIMIT 1 OFFSET 1000").fetchone()[0].split()[1].strip(".,")
-        rare_place = conn.execute("SELECT place_id FROM events GROUP BY 1 ORDER BY count(*), place_id LIMIT 1 OFFSET 1000").fetchone()[0]
+        rare_place = conn.execute("SELECT place_id FROM events GROUP BY 1 ORDER BY count(*), place_id LIMIT 1 "
+                                  "OFFSET min(1000, (SELECT count(DISTINCT place_id) / 2 FROM events))").fetchone()[0]
+        place_name, month = conn.execute("SELECT p.name, substr(max(e.date_start), 1, 7) FROM places p JOIN events e USING (place_id) "
+                                         "WHERE p.place_id = ?", [place]).fetchone()
+        actor = conn.execute("SELECT actor_id FROM event_actors GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
     return {
+        # The reader's pages (badia.site.pages, badia.site.search), on their largest cases
+        "home page": "/",
+        "the largest place's page": f"/places/{place}",
+        "the largest place's page, one month": f"/places/{place}?month={month}",
+        "a small place's page": f"/places/{rare_place}",
+        "the busiest actor's page": f"/actors/{actor}",
+        "an event's page": f"/events/{event}",
+        "site search for the largest place": f"/search?q={urllib.parse.quote(place_name)}",
+        "site search for a common word": f"/search?q={urllib.parse.quote(event_word)}",
+        "site search, next page of events": f"/search?q={urllib.parse.quote(place_name)}&kind=event&after=1000",
         "events table with facets": "/badia/events",
         "events JSON with facets": "/badia/events.json",
         "events JSON, facets asked for again in the URL": "/badia/events.json?_facet=event_type&_facet=sub_event_type&_facet=date_precision&_facet=place_id",

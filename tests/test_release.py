@@ -143,7 +143,8 @@ def test_archive_contents(releases, extracted, built):
     assert names == sorted(names) and all(n.startswith(f"{NAME}/") for n in names)
     entry_date = re.search(rf"^## \[{re.escape(VERSION)}\] - (\d{{4}})-(\d\d)-(\d\d)", (ROOT / "CHANGELOG.md").read_text(), re.M)
     assert {i.date_time for i in infos} == {tuple(int(g) for g in entry_date.groups()) + (0, 0, 0)}
-    expected = {f"csv/{t}.csv" for t in TABLES} | {f"parquet/{t}.parquet" for t in TABLES} | {
+    downloads = ("events_flat", "quotes_with_speakers")  # the site's reader tables, downloadable typed (README)
+    expected = {f"{kind}/{t}.{kind}" for t in (*TABLES, *downloads) for kind in ("csv", "parquet")} | {
         "badia.db", "datapackage.json", "data-dictionary.md", "CHANGELOG.md", "LICENSE", "CITATION.cff", "README.md",
         "SHA256SUMS", "figures/timeline.svg", "figures/map.svg", "CHANGES.csv", "changes.json"}
     assert {n[len(NAME) + 1:] for n in names} == expected

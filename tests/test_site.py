@@ -115,7 +115,7 @@ async def test_quote_event_and_map_views(site):
 async def test_site_tables_read_in_order_and_are_searched_through_their_base_tables_index(site):
     """The materialised site tables are shown in their reading order (the `sort` metadata), and
     their search (the base table's FTS index, through the rowids they keep) finds the same rows."""
-    for table, sort in (("events_flat", "event_date"), ("quotes_with_speakers", "said_date"), ("events_map", "event_date")):
+    for table, sort in (("events_flat", "event_date"), ("quotes_with_speakers", "day"), ("events_map", "event_date")):
         shown = [r[sort] for r in await json_rows(site, f"/badia/{table}.json")]
         assert len(shown) > 1 and shown == sorted(shown, key=lambda v: (v is not None, v or "")), table
         assert f"sorted by {sort}" in (await get(site, f"/badia/{table}")).text, table

@@ -25,7 +25,7 @@ import sqlite_utils
 from sqlite_utils.db import quote_identifier
 
 from badia.site import facet_counts
-from badia.dataset.package import Package, load_package
+from badia.dataset.package import Package, Resource, load_package
 from badia.files import staged_folder
 from badia.problems import Problem, Refused
 from badia.dataset.cells import cell_arrays
@@ -100,6 +100,7 @@ def write_all(package: Package, tables: dict[str, Table], folder: Path) -> None:
     from badia.site.serve import datasette_metadata
 
     site.add_to_database(package.root, folder / "badia.db")
+    write_site_tables(folder)
     figures.write_figures(tables, folder / "figures")
 
     (folder / "metadata.json").write_text(json.dumps(datasette_metadata(package), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -141,16 +142,18 @@ def csv_cells(values: pa.Array, alone: bool) -> pa.Array:
     return pc.if_else(pc.equal(values, empty), pa.scalar('""', pa.large_string()), values) if alone else values
 
 
-def write_csv(table: Table, path: Path) -> None:
+def write_csv(table: Table, path: Path, append: bool = False) -> None:
     """The table as CSV, byte for byte what Python's csv writer (QUOTE_MINIMAL, "\n" line ends)
     writes from the neutralised cell_strings. Our own serialiser, with pyarrow compute, because
     Python's writer is slow at millions of rows (docs/performance-history.md) and pyarrow's own
-    CSV writer quotes every string, which would change the published bytes."""
+    CSV writer quotes every string, which would change the published bytes. `append` adds the rows
+    (no header) to a file written before."""
     fields, names = table.resource.fields, table.resource.field_names
     header = io.StringIO()
     csv.writer(header, lineterminator="\n").writerow(names)
-    with path.open("wb") as fh:
-        fh.write(header.getvalue().encode("utf-8"))
+    with path.open("ab" if append else "wb") as fh:
+        if not append:
+            fh.write(header.getvalue().encode("utf-8"))
         for start in range(0, len(table.frame), BATCH_ROWS):
             cells = cell_arrays(fields, table.frame.iloc[start:start + BATCH_ROWS])
             columns = [csv_cells(cells[name], alone=len(names) == 1) for name in names]
@@ -160,6 +163,31 @@ def write_csv(table: Table, path: Path) -> None:
                 # The lines lie end to end in the array's data buffer, from the first offset to the last.
                 offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
                 fh.write(memoryview(chunk.buffers()[2])[offsets[0]:offsets[-1]])
+
+
+def write_site_tables(folder: Path) -> None:
+    """The site's tables that readers start from (events_flat, quotes_with_speakers) as typed CSV
+    and Parquet beside the curated tables, read from the built database a batch at a time."""
+    from badia.site import views as site
+
+    conn = sqlite3.connect(folder / "badia.db")
+    try:
+        for view in site.DOWNLOADS:
+            resource = Resource(view.name, f"csv/{view.name}.csv", "", site.table_schema(view))
+            names = ", ".join(f"[{n}]" for n in resource.field_names)
+            writer = None
+            for i, frame in enumerate(pd.read_sql_query(f"SELECT {names} FROM [{view.name}] ORDER BY rowid", conn, chunksize=BATCH_ROWS)):
+                for fdef in resource.fields:  # the dtypes tables.coerce gives the curated tables
+                    frame[fdef.name] = frame[fdef.name].astype(fdef.pandas_dtype)
+                table = Table(resource, frame, np.arange(len(frame)))
+                write_csv(table, folder / "csv" / f"{view.name}.csv", append=i > 0)
+                arrow = arrow_table(table)
+                writer = writer or pq.ParquetWriter(folder / "parquet" / f"{view.name}.parquet", arrow.schema, compression="zstd")
+                writer.write_table(arrow)
+            if writer:
+                writer.close()
+    finally:
+        conn.close()
 
 
 # --- Parquet ---------------------------------------------------------------------------------
@@ -286,7 +314,13 @@ def built_datapackage(package: Package) -> dict:
         schema.pop("$schema", None)
         resources.append({"name": name, "path": f"csv/{name}.csv", "profile": "tabular-data-resource", "format": "csv",
                           "mediatype": "text/csv", "encoding": "utf-8", "description": schema.get("description", ""), "schema": schema})
-    for name, res in package.resources.items():
+    from badia.site import views as site
+
+    for view in site.DOWNLOADS:
+        resources.append({"name": view.name, "path": f"csv/{view.name}.csv", "profile": "tabular-data-resource", "format": "csv",
+                          "mediatype": "text/csv", "encoding": "utf-8", "description": view.description, "schema": site.table_schema(view),
+                          "derived": True})  # made from the curated tables: `badia diff` leaves it out
+    for name in [*package.resources, *(view.name for view in site.DOWNLOADS)]:
         resources.append({"name": f"{name}_parquet", "path": f"parquet/{name}.parquet", "format": "parquet",
                           "mediatype": "application/vnd.apache.parquet", "description": f"The {name} table as typed Parquet (same schema as {name})."})
     desc["resources"] = resources

