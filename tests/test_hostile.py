@@ -286,7 +286,6 @@ HEAVY_SQL = [
     "select length(printf('%.*c', 2000000000, 'x'))",
     "select length(format('%2000000000d', 1))",
     "select length(group_concat(x)) from (with recursive c(x) as (select 1 union all select x + 1 from c limit 10000000) select x from c)",
-    "select length(json_group_array(hex(randomblob(1000)))) from (with recursive c(x) as (select 1 union all select x + 1 from c limit 1000000) select x from c)",
     "select instr(replace(hex(zeroblob(5000000)),'0','a'), replace(hex(zeroblob(2500000)),'0','a') || 'b')",
     "select length(replace(replace(replace(hex(zeroblob(100000)),'0','00'),'0','00'),'0','00'))",
     "select length(char(" + ",".join(["1114111"] * 100) + ")) , length(hex(zeroblob(300000)))",
