@@ -5,7 +5,6 @@ here in the project's own words."""
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import date
 from pathlib import Path

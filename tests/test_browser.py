@@ -160,7 +160,8 @@ def test_maps_show_markers(page):
     for path, expected in (("/badia/events_map", len(mapped)), ("/badia/places", len(with_coords))):
         page.goto(path)
         page.wait_for_selector(".leaflet-marker-icon", timeout=30_000)
-        page.wait_for_function("document.querySelectorAll('.leaflet-tile-loaded').length > 0", timeout=30_000)
+        # A selector, not a JavaScript predicate: the site's Content-Security-Policy forbids eval().
+        page.wait_for_selector(".leaflet-tile-loaded", state="attached", timeout=30_000)
         shot(page, path.rsplit("/", 1)[-1] + "_map")
         # Clustered markers carry their count; single markers count one each.
         counts = page.locator(".marker-cluster span").all_inner_texts()

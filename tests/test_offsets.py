@@ -33,7 +33,8 @@ def set_offsets(line: str, header: list[str], start: str, end: str) -> str:
 
 
 def digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+    """Every file's digest, except the write lock's (.badia.lock: who last wrote, not data)."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file() and p.name != ".badia.lock"}
 
 
 def pick(root: Path, name: str, times: int, count: int) -> list[int]:

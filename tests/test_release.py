@@ -257,7 +257,7 @@ def test_release_refuses_what_it_cannot_publish(tmp_path):
     assert "CHANGELOG.md: no entry for version 1.0" in result.stderr
     assert "CITATION.cff: column 'version'" in result.stderr
     assert "Traceback" not in result.stderr
-    assert not (root / "build" / "release").exists()
+    assert not (root / "releases").exists()
 
 
 def test_a_published_version_is_never_overwritten(releases, tmp_path):
@@ -267,7 +267,7 @@ def test_a_published_version_is_never_overwritten(releases, tmp_path):
     edit_cell(root / "data" / "events.csv", 0, "summary", "A changed summary, without a new version.")
     result = run_badia("release", "--out", str(out), root=root)
     assert result.returncode == 1
-    assert "already exists with other contents" in result.stderr and "raise the version" in result.stderr
+    assert "already released with other contents" in result.stderr and "raise the version" in result.stderr
     assert (out / f"{NAME}.zip").read_bytes() == published
     assert sorted(p.name for p in out.iterdir()) == sorted([f"{NAME}.zip", f"{NAME}.zip.sha256", f"badia-{PREVIOUS}.zip", f"badia-{PREVIOUS}.zip.sha256"])
 

@@ -128,7 +128,8 @@ def cmd_assist(args) -> int:
         done = apply_drafts(load_package(args.root), args.article_id)
         added = ", ".join(f"{n} {table}" for table, n in done.added.items()) or "no rows"
         print(f"applied drafts/{args.article_id}: added {added}; {done.rejected} rejected; {done.linked} dropped by confirmed links; "
-              + ("draft folder removed" if done.folder_removed else f"{done.waiting} row(s) still to review"))
+              + ("draft folder removed" if done.folder_removed else f"{done.waiting} row(s) still to review" if done.waiting
+                 else f"draft files removed; drafts/{args.article_id}/ kept for the other files in it"))
         print(f"undo it with: badia assist --undo {args.article_id}")
         return EXIT_VALID
     if args.undo:
@@ -226,8 +227,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--build", help="build folder to serve (default: ROOT/build)")
     s.set_defaults(func=cmd_serve)
 
-    r = sub.add_parser("release", help="build afresh and write build/release/badia-<version>.zip with SHA256SUMS")
-    r.add_argument("--out", help="output folder (default: ROOT/build/release)")
+    r = sub.add_parser("release", help="build afresh and write releases/badia-<version>.zip with SHA256SUMS")
+    r.add_argument("--out", help="output folder (default: ROOT/releases)")
     r.add_argument("--previous", help="the previous release, to write this one's changes: its archive, an extracted release or a git revision "
                                       "(default: badia-<previous version>.zip in the output folder, else the git tag v<previous version>)")
     r.set_defaults(func=cmd_release)
@@ -308,10 +309,32 @@ REFUSAL_NOTES = {
 }
 
 
+def writes(args) -> bool:
+    """Whether the command writes data/, seeds/, drafts/, build/, releases/ or docs/ (and so takes the lock)."""
+    if args.command == "assist":
+        return args.evaluate is None
+    if args.command == "fix-offsets":
+        return args.write
+    return args.command in ("build", "release", "docs", "add-article")
+
+
+def run(args) -> int:
+    """The command, holding the dataset's write lock if it writes; a writer first clears what a
+    killed one left behind."""
+    if not writes(args) or not args.root.is_dir():
+        return args.func(args)
+    from badia.lock import clear_leftovers, writer
+
+    with writer(args.root, args.command):
+        for path in clear_leftovers(args.root):
+            print(f"removed {path.relative_to(args.root)}, left by an interrupted command", file=sys.stderr)
+        return args.func(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return args.func(args)
+        return run(args)
     except Refused as refusal:
         _print_problems(refusal.problems, "text", sys.stderr)
         if refusal.exit_code == EXIT_INVALID and args.command in REFUSAL_NOTES:

@@ -129,6 +129,18 @@ def _previous(out: Path) -> Path:
     return out.with_name(f".{out.name}.previous")
 
 
+def remove_tree(folder: Path) -> None:
+    """Remove a folder of ours even where its files or folders were made read-only: a read-only
+    build/ left .build.previous behind, and then every later build failed."""
+    def writable_then_retry(function, path, _):
+        for target in {Path(path).parent, Path(path)}:
+            if target.exists() and not target.is_symlink():
+                target.chmod(target.stat().st_mode | 0o700)
+        function(path)
+
+    shutil.rmtree(folder, onerror=writable_then_retry)
+
+
 def recover_folder(out: Path) -> None:
     """Finish a folder swap that was interrupted between its two renames, and clear stale staging
     folders left by a killed run."""
@@ -136,11 +148,11 @@ def recover_folder(out: Path) -> None:
     previous = _previous(out)
     if previous.exists():
         if out.exists():
-            shutil.rmtree(previous)
+            remove_tree(previous)
         else:
             previous.rename(out)
     for stale in out.parent.glob(f".{out.name}.staging-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+        remove_tree(stale)
 
 
 @contextlib.contextmanager
@@ -161,4 +173,4 @@ def staged_folder(out: Path) -> Iterator[Path]:
     staging.rename(out)
     _fsync_folder(out.parent)
     if previous.exists():
-        shutil.rmtree(previous)
+        remove_tree(previous)

@@ -27,7 +27,7 @@ from badia.dataset.package import Package
 from badia.files import atomic_write, atomic_write_all, staged_folder
 from badia.problems import Problem
 from badia.validate.checks import validate
-from badia.validate.drafts import (LINK_COLUMNS, LINKS, DraftTable, Link, _confidence, _review, draft_folder, draft_tables, read_links,
+from badia.validate.drafts import (LINK_COLUMNS, LINKS, TABLE_ORDER, DraftTable, Link, _confidence, _review, draft_folder, draft_tables, read_links,
                                    undecided_links)
 
 UNDO_DIR = ".undo"
@@ -180,6 +180,9 @@ def apply_drafts(package: Package, article_id: str) -> Applied:
     rel = folder.relative_to(package.root).as_posix()
     if not ID_PATTERN.fullmatch(article_id) or not folder.is_dir():
         raise DraftError([Problem(rel, "no draft for this article", f"draft it first with `badia assist {article_id}`", code="draft.missing")])
+    if not any((folder / f"{name}.csv").is_file() for name in TABLE_ORDER):
+        raise DraftError([Problem(rel, "holds no draft table", f"draft the article with `badia assist {article_id}`; this folder is left as it is",
+                                  code="draft.no-tables")])
     problems: list[Problem] = []
     accepted, keep, rejected, linked, kept_links = _judge(package, folder, problems)
     problems = problems or check_would_be(package, accepted)
@@ -193,9 +196,24 @@ def apply_drafts(package: Package, article_id: str) -> Applied:
     if waiting:
         for path, data in draft_after.items():
             atomic_write(folder / path, data)
+        removed = False
     else:
-        shutil.rmtree(folder)
-    return Applied({name: len(entry.rows) for name, entry in accepted.items()}, rejected, linked, waiting, not waiting)
+        removed = remove_draft(folder)
+    return Applied({name: len(entry.rows) for name, entry in accepted.items()}, rejected, linked, waiting, removed)
+
+
+def remove_draft(folder: Path) -> bool:
+    """Remove a finished draft: its own files (the CSV files the assistant writes), then the folder
+    if that emptied it. Anything else a contributor put there is kept, with the folder; never a
+    recursive delete."""
+    for path in folder.glob("*.csv"):
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
+    try:
+        folder.rmdir()
+    except OSError:
+        return False
+    return True
 
 
 def _draft_after(folder: Path, keep: dict[str, list[list[str]]], links: list[Link], waiting: int) -> dict[str, bytes]:

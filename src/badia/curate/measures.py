@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from badia.curate.assist import ArticleDraft, draft_article, slug
-from badia.curate.knowledge import Knowledge, load_knowledge
+from badia.curate.knowledge import load_knowledge
 from badia.dataset.rows import read_rows
 from badia.dataset.corpus import find_all, read_seed
 from badia.dataset.names import name_key

@@ -109,9 +109,14 @@ def apply_offset_fixes(root: Path | str, fixes: list[OffsetFix]) -> list[str]:
             spans = field_spans(text, line_starts[fix.line - 1])
             for column, value in zip(columns, fix.new):
                 edits.append((*spans[column], str(value)))
-        for start, end, value in sorted(edits, reverse=True):
-            text = text[:start] + value + text[end:]
-        atomic_write(path, text.encode("utf-8"))
+        # One pass over the file, whatever the number of edits (slicing the whole text per edit was
+        # quadratic: 80k fixes took 200 s).
+        pieces, at = [], 0
+        for start, end, value in sorted(edits):
+            pieces += [text[at:start], value]
+            at = end
+        pieces.append(text[at:])
+        atomic_write(path, "".join(pieces).encode("utf-8"))
         written.append(rel)
     return written
 

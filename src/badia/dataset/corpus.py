@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
+import os
 import re
+import stat
 from datetime import date
 from pathlib import Path
 
@@ -55,6 +58,32 @@ class ArticleRefused(Refused):
 
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]{0,79}")
+# The longest article text accepted: 200 KiB is several times the longest news article, and the
+# site bounds every served value to 256 KiB (site.serve.SQLITE_LIMITS), the article text included.
+MAX_ARTICLE_BYTES = 200 * 1024
+# C0 and C1 control characters, and the Unicode direction overrides that make text read otherwise
+# than it is stored: none belongs in a one-line field such as a title.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def read_article_file(source: Path) -> bytes:
+    """The bytes of a regular file (not a link, a FIFO or a device), at most MAX_ARTICLE_BYTES;
+    ArticleRefused otherwise. Opened without following a link and without blocking on a FIFO."""
+    where = str(source)
+    try:
+        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as e:
+        why = "is a symbolic link: give the article's file itself" if e.errno == errno.ELOOP else f"cannot read the file: {e.strerror}"
+        raise ArticleRefused([Problem(where, why, "give the path of the article's text file", code="article.unreadable")])
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ArticleRefused([Problem(where, "is not a regular file (a folder, a pipe or a device)", "give the path of the article's text file", code="article.unreadable")])
+        data = fh.read(MAX_ARTICLE_BYTES + 1)
+    if len(data) > MAX_ARTICLE_BYTES:
+        raise ArticleRefused([Problem(where, f"is over the limit of {MAX_ARTICLE_BYTES:,} bytes for an article",
+                                      "give the text of one article (a news article is a few thousand words)", code="article.too-large")])
+    return data
 
 
 def register_article(root: Path, source: Path, publisher: str, title: str, published: str, author: str = "", dateline: str = "",
@@ -65,10 +94,7 @@ def register_article(root: Path, source: Path, publisher: str, title: str, publi
     root = Path(root)
     articles_path = root / "data" / "articles.csv"
     where = str(source)
-    try:
-        data = Path(source).read_bytes()
-    except OSError as e:
-        raise ArticleRefused([Problem(where, f"cannot read the file: {e.strerror}", "give the path of the article's text file", code="article.unreadable")])
+    data = read_article_file(Path(source))
     problems = []
     try:
         text = decode_seed(data)
@@ -96,6 +122,10 @@ def register_article(root: Path, source: Path, publisher: str, title: str, publi
     seed_rel = f"seeds/{article_id}.txt"
     if (root / seed_rel).exists() and not problems:
         problems.append(Problem(seed_rel, "a seed file with this name already exists", "choose another --id; seeds are never overwritten", code="article.seed-exists"))
+    for label, value in (("--publisher", publisher), ("--title", title), ("--author", author), ("--dateline", dateline), ("--date-note", date_note)):
+        if CONTROL.search(value or ""):
+            problems.append(Problem(where, f"{label} {value!r} holds a control character (at {CONTROL.search(value).start() + 1})",
+                                    "type the text on one line, without control or direction-override characters", code="article.field"))
     for label, value, ok, hint in (
         ("--date", published, _is_date(published), "write the publication date as YYYY-MM-DD"),
         ("--url", url, not url or re.fullmatch(r"https?://\S+", url), "give the full address (http:// or https://), or leave it out"),

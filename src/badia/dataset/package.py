@@ -168,6 +168,8 @@ def _load_json(path: Path, rel: str) -> tuple[dict, str]:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise UnusableInput([Problem(rel, f"invalid JSON: {e.msg}", "fix the JSON syntax at this place (a missing comma, quote or bracket)", line=e.lineno, col=e.colno, code="package.json")])
+    except RecursionError:
+        raise UnusableInput([Problem(rel, "JSON nested too deeply to read", "a descriptor or schema is a few levels deep: restore the file from git", code="package.json")])
     if not isinstance(data, dict):
         raise UnusableInput([Problem(rel, "the top level must be a JSON object", "wrap the content in { }", line=1, col=1, code="package.json")])
     return data, text
@@ -245,6 +247,41 @@ def _check_schema(rel: str, schema: dict, text: str) -> list[Problem]:
     return problems
 
 
+# Names that become file names (csv/<resource>.csv), SQL identifiers, URL paths and HTML ids;
+# URLs that become links on every page. Checked here, whatever the Table Schema and Data Package
+# specifications allow, so that no later step has to trust them.
+SAFE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+SAFE_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f\"'<>\\`]+")
+URL_KEYS = (("homepage",), ("image",), ("licenses", "path"), ("sources", "path"), ("contributors", "path"))
+
+
+def _unsafe_names_and_urls(package: Package, text: str) -> list[Problem]:
+    """Resource and field names outside SAFE_NAME, and descriptor URLs that are not http(s)."""
+    problems = []
+    for res in package.descriptor.get("resources", []):
+        name = res.get("name") if isinstance(res, dict) else None
+        if isinstance(name, str) and not SAFE_NAME.fullmatch(name):
+            problems.append(Problem("datapackage.json", f"resource name {name!r} is not allowed", "use lower-case letters, digits and '_', "
+                                    "starting with a letter (at most 63 characters): the name becomes a file and a table name",
+                                    line=_line_of(text, "name", name), column="name", value=name, code="package.name"))
+    for res in package.resources.values():
+        schema_text = text if res.schema_path == "datapackage.json" else (package.root / res.schema_path).read_text(encoding="utf-8")
+        for fdef in res.fields:
+            if not SAFE_NAME.fullmatch(str(fdef.name)):
+                problems.append(Problem(res.schema_path, f"field name {fdef.name!r} is not allowed", "use lower-case letters, digits and '_', "
+                                        "starting with a letter (at most 63 characters): the name becomes a column of the database",
+                                        line=_line_of(schema_text, "name", fdef.name), column="name", value=str(fdef.name), code="schema.name"))
+    for keys in URL_KEYS:
+        entries = package.descriptor.get(keys[0])
+        values = [entries] if len(keys) == 1 else [e.get(keys[1]) for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+        for value in values:
+            if value is not None and not (isinstance(value, str) and SAFE_URL.fullmatch(value)):
+                problems.append(Problem("datapackage.json", f"{'.'.join(keys)} {value!r} is not an http(s) address", "write a full http:// or https:// "
+                                        "address (it becomes a link on every page of the site)", line=_line_of(text, keys[-1], value),
+                                        column=".".join(keys), value=str(value), code="package.url"))
+    return problems
+
+
 def _nth_line(text: str, needle: str, n: int) -> int | None:
     """The line of the n-th (from 0) occurrence of `needle` in `text`."""
     at = -1
@@ -319,6 +356,7 @@ def load_package(root: Path | str) -> Package:
     problems = [Problem("datapackage.json", f"not a valid Data Package: {error.note}", "compare with the Data Package specification (specs.frictionlessdata.io/data-package) or restore the file from git",
                         code="package.invalid") for error in report.errors]
     problems += _check_references(package)
+    problems += _unsafe_names_and_urls(package, text)
     if problems:
         raise UnusableInput(problems)
     return package

@@ -28,6 +28,9 @@ from badia.dataset.package import Field, Package, Resource
 from badia.problems import Problem
 
 MAX_CSV_BYTES = 512 * 1024 * 1024
+# Problems made per column for a file of garbage (validate lists at most 200 a file anyway): a
+# Problem per bad cell of a million rows took gigabytes.
+MAX_CELL_PROBLEMS = 1000
 INTEGER = re.compile(r"[+-]?[0-9]+")
 # Year 0 parses in pandas and pyarrow but is no calendar year (Python's dates and frictionless
 # start at year 1), so the year is four digits that are not all zero.
@@ -252,8 +255,12 @@ def coerce(resource: Resource, raw: pd.DataFrame, line_arr: np.ndarray, problems
             expect = "true or false"
         if bad.any():
             hint = f"write {expect}" if fdef.required else f"write {expect}, or leave the cell empty if the value is unknown"
-            for i in np.flatnonzero(bad.to_numpy()):
+            where = np.flatnonzero(bad.to_numpy())
+            for i in where[:MAX_CELL_PROBLEMS]:
                 problems.append(Problem(resource.path, f"is not a valid {ftype}: expected {expect}", hint, line=int(line_arr[i]), column=name, col=pos, value=str(col.iloc[i]), code="type"))
+            if len(where) > MAX_CELL_PROBLEMS:
+                problems.append(Problem(resource.path, f"{len(where) - MAX_CELL_PROBLEMS:,} more cells are not a valid {ftype}", hint,
+                                        line=int(line_arr[where[MAX_CELL_PROBLEMS]]), column=name, col=pos, code="type"))
             typed = typed.mask(bad)
         frame[name] = typed
     return Table(resource, pd.DataFrame(frame), line_arr)
@@ -317,6 +324,10 @@ def check_constraints(table: Table, problems: list[Problem]) -> None:
         positions = {n: i for i, n in enumerate(resource.field_names, start=1)}
         # A cell of the wrong type is already reported, and emptied: it is not "required but empty" too.
         mistyped = {(p.line, p.column) for p in problems if p.path == resource.path and p.code == "type"}
+        if len(cases) > MAX_CELL_PROBLEMS * len(positions):
+            problems.append(Problem(resource.path, f"{len(cases) - MAX_CELL_PROBLEMS * len(positions):,} more cells break the schema's constraints than are listed",
+                                    "fix the problems listed and validate again", code="constraint"))
+            cases = cases.head(MAX_CELL_PROBLEMS * len(positions))
         for case in cases.itertuples(index=False):
             column = case.column if isinstance(case.column, str) else None
             idx = case.index

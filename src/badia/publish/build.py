@@ -22,11 +22,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import sqlite_utils
+from sqlite_utils.db import quote_identifier
 
 from badia.site import facet_counts
 from badia.dataset.package import Package, Resource, load_package
 from badia.files import staged_folder
-from badia.problems import Refused
+from badia.problems import Problem, Refused
 from badia.dataset.cells import cell_arrays
 from badia.dataset.tables import Table
 from badia.validate.checks import FORMULA_STARTS, validate
@@ -38,18 +39,52 @@ class BuildRefused(Refused):
     """The data is invalid, so nothing is built."""
 
 
+class OutputRefused(Refused):
+    """The output folder is not one a build may replace (exit 2: nothing was checked or written)."""
+
+    exit_code = 2
+
+
 def build(root: Path | str, out: Path | None = None) -> Path:
     """Validate the dataset at `root` and publish it to `out` (default ROOT/build)."""
     root = Path(root)
     out = Path(out) if out else root / "build"
+    check_out(root, out)
     tables: dict[str, Table] = {}
     problems = validate(root, keep=tables)  # the tables validate read are the ones written
     if problems:
         raise BuildRefused(problems)
     package = load_package(root)
     with staged_folder(out) as staging:
+        (staging / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
         write_all(package, tables, staging)
     return out
+
+
+# The file that says "this folder is a badia build": only such a folder (or an empty one, or none)
+# is ever replaced by a build.
+MARKER = ".badia-build"
+MARKER_TEXT = "This folder is a badia build: `badia build` replaces it whole.\n"
+# Folders of a dataset that a build never replaces nor writes into, whatever --out says.
+OWN_FOLDERS = (".git", "data", "seeds", "schemas", "drafts", "docs", "src", "tests", "scripts", ".github", ".venv")
+
+
+def check_out(root: Path, out: Path) -> None:
+    """Refuse an output folder that a build would destroy: the dataset itself or a folder above
+    it, one of its own folders (OWN_FOLDERS), a file, or a folder holding anything but a build."""
+    where, real_root = out.resolve(), root.resolve()
+    reason = None
+    if real_root == where or real_root.is_relative_to(where):
+        reason = "is the dataset's folder or a folder that holds it"
+    elif where.is_relative_to(real_root) and where.relative_to(real_root).parts[0] in OWN_FOLDERS:
+        reason = f"is inside the dataset's own {where.relative_to(real_root).parts[0]}/ folder"
+    elif out.is_symlink() or (out.exists() and not out.is_dir()):
+        reason = "is a link or a file, not a folder"
+    elif out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
+        reason = f"is not empty and is not a badia build (it has no {MARKER} file)"
+    if reason:
+        raise OutputRefused([Problem(str(out), f"--out {reason}: a build replaces its output folder whole", "give a new or empty folder, "
+                                    "or a previous badia build (delete an old build made before builds were marked yourself)", code="build.out")])
 
 
 def write_all(package: Package, tables: dict[str, Table], folder: Path) -> None:
@@ -191,15 +226,15 @@ def create_table_sql(table: Table) -> str:
 
     Written here rather than with sqlite-utils' create(), which cannot declare a foreign key to
     the table being created (actors.parent_actor_id -> actors)."""
-    res = table.resource
+    res, q = table.resource, quote_identifier  # names quoted even though the package loader allows only safe ones
     cols = []
     for fdef in res.fields:
-        cols.append(f"[{fdef.name}] {fdef.sqlite_type}{' NOT NULL' if fdef.required else ''}")
+        cols.append(f"{q(fdef.name)} {fdef.sqlite_type}{' NOT NULL' if fdef.required else ''}")
     if res.primary_key:
-        cols.append("PRIMARY KEY (" + ", ".join(f"[{k}]" for k in res.primary_key) + ")")
+        cols.append("PRIMARY KEY (" + ", ".join(q(k) for k in res.primary_key) + ")")
     for fk in res.foreign_keys:
-        cols.append(f"FOREIGN KEY ([{fk.field}]) REFERENCES [{fk.resource}] ([{fk.reference_field}])")
-    return f"CREATE TABLE [{res.name}] (\n   " + ",\n   ".join(cols) + "\n)"
+        cols.append(f"FOREIGN KEY ({q(fk.field)}) REFERENCES {q(fk.resource)} ({q(fk.reference_field)})")
+    return f"CREATE TABLE {q(res.name)} (\n   " + ",\n   ".join(cols) + "\n)"
 
 
 def sqlite_rows(table: Table):
@@ -229,7 +264,7 @@ def write_sqlite(package: Package, tables: dict[str, Table], path: Path) -> None
         for name, table in tables.items():
             conn.execute(create_table_sql(table))
             marks = ", ".join("?" for _ in table.resource.fields)
-            conn.executemany(f"INSERT INTO [{name}] VALUES ({marks})", sqlite_rows(table))
+            conn.executemany(f"INSERT INTO {quote_identifier(name)} VALUES ({marks})", sqlite_rows(table))
         conn.commit()
         db = sqlite_utils.Database(conn)
         for name, table in tables.items():

@@ -1,6 +1,6 @@
 """Release: a citable, verifiable archive of one version of the dataset, and the generated docs.
 
-`badia release` builds the current data afresh and writes build/release/badia-<version>.zip
+`badia release` builds the current data afresh and writes releases/badia-<version>.zip
 (plus badia-<version>.zip.sha256). The archive holds one folder, badia-<version>/, with the CSV
 and Parquet tables, the SQLite database, a datapackage.json for those files, the data
 dictionary, the figures, this version's CHANGELOG entry, LICENSE, CITATION.cff, a README and
@@ -35,7 +35,7 @@ from badia.publish.build import BuildRefused, build
 from badia.publish.diff import DiffRefused, diff, format_changelog, format_csv, format_json, read_folder, read_side
 from badia.publish.dictionary import data_dictionary
 from badia.publish.figures import write_figures
-from badia.dataset.package import Package, load_package
+from badia.dataset.package import Package, inside, load_package
 from badia.files import atomic_copy, atomic_write
 from badia.problems import Problem, Refused
 from badia.site.views import TEXTS_TABLE
@@ -46,6 +46,8 @@ SEMVER = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Z
 ENTRY_HEADING = re.compile(r"^## \[(?P<version>[^\]]+)\] - (?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[ \t]*$", re.M)
 ROOT_FILES = ("LICENSE", "CITATION.cff")
 CHUNK = 1 << 20
+RELEASES = "releases"  # at the dataset's root, beside build/ and never inside it
+STAGING_PREFIX = ".staging-"
 
 
 class ReleaseRefused(Refused):
@@ -66,10 +68,30 @@ def changelog_entry(text: str, version: str) -> tuple[str, str] | None:
 
 def citation_field(text: str, key: str) -> str | None:
     """A top-level scalar of CITATION.cff (YAML), unquoted."""
+    value = read_citation(text).get(key)
+    return None if value is None else str(value)
+
+
+def read_citation(text: str) -> dict:
+    """CITATION.cff as a mapping; ReleaseRefused, located, if it is not YAML, not a mapping, or uses
+    anchors and aliases (a few lines of aliases expand to gigabytes: CITATION.cff needs none)."""
     import yaml
 
-    value = (yaml.safe_load(text) or {}).get(key)
-    return None if value is None else str(value)
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, (yaml.AliasToken, yaml.AnchorToken)):
+                raise ReleaseRefused([Problem("CITATION.cff", "uses a YAML anchor or alias", "write every value out in full",
+                                              line=token.start_mark.line + 1, col=token.start_mark.column + 1, code="release.citation")])
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise ReleaseRefused([Problem("CITATION.cff", f"not valid YAML: {getattr(e, 'problem', None) or e}", "fix the YAML at this place",
+                                      line=mark.line + 1 if mark else None, col=mark.column + 1 if mark else None, code="release.citation")])
+    except RecursionError:
+        raise ReleaseRefused([Problem("CITATION.cff", "YAML nested too deeply to read", "restore the file from git", code="release.citation")])
+    if not isinstance(data, dict):
+        raise ReleaseRefused([Problem("CITATION.cff", "the top level is not a mapping of keys to values", "restore the file from git", line=1, code="release.citation")])
+    return data
 
 
 def previous_version(text: str, version: str) -> str | None:
@@ -134,7 +156,9 @@ def check_release(root: Path, package: Package) -> tuple[str, str]:
         if entry is None:
             problems.append(Problem("CHANGELOG.md", f"no entry for version {version}", f"add a section headed '## [{version}] - YYYY-MM-DD' that says what changed", code="release.changelog"))
     for name in ROOT_FILES:
-        if not (root / name).is_file():
+        if (root / name).is_symlink():  # a link would put whatever it points at into the archive
+            problems.append(Problem(name, "is a symbolic link", f"restore {name} from git as a plain file", code="release.missing"))
+        elif not (root / name).is_file():
             problems.append(Problem(name, "file not found", f"restore {name} from git", code="release.missing"))
     if (root / "CITATION.cff").is_file():
         text = (root / "CITATION.cff").read_text(encoding="utf-8")
@@ -153,29 +177,77 @@ def check_release(root: Path, package: Package) -> tuple[str, str]:
 
 def release(root: Path | str, out: Path | None = None, previous: str | None = None) -> Path:
     """Build the dataset at `root` afresh and write its release archive to `out` (default
-    ROOT/build/release), with its changes against the previous release (see the module's note)."""
+    ROOT/releases), with its changes against the previous release (see the module's note).
+
+    Releases live outside build/ (which every build replaces whole). A version's digest, once
+    written to badia-<version>.zip.sha256 (committed with the version), is the version: a release
+    whose bytes differ from it is refused even when the archive itself has been deleted."""
     root = Path(root)
-    out = Path(out) if out else root / "build" / "release"
+    out = Path(out) if out else root / RELEASES
     package = load_package(root)
     entry, released = check_release(root, package)
     older = previous_side(root, out, previous_version((root / "CHANGELOG.md").read_text(encoding="utf-8"), package.version), previous)
     name = f"badia-{package.version}"
-    with tempfile.TemporaryDirectory(prefix="badia-release-") as tmp:
-        built = build(root, Path(tmp) / "build")
-        folder = Path(tmp) / name
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob(f"{STAGING_PREFIX}*"):  # left by a killed release: they hold the article texts
+        shutil.rmtree(stale, ignore_errors=True)
+    # Staged beside the releases, not in /tmp: a killed release leaves nothing readable elsewhere.
+    tmp = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
+    try:
+        built = build(root, tmp / "build")
+        folder = tmp / name
         stage(root, package, built, folder, entry, older)
-        staged_zip = Path(tmp) / f"{name}.zip"
+        staged_zip = tmp / f"{name}.zip"
         write_zip(folder, staged_zip, tuple(int(p) for p in released.split("-")) + (0, 0, 0))
-        out.mkdir(parents=True, exist_ok=True)
-        archive = out / f"{name}.zip"
-        if archive.exists() and sha256_file(archive) != sha256_file(staged_zip):
-            raise ReleaseRefused([Problem(str(archive), f"an archive of version {package.version} already exists with other contents",
+        archive, record = out / f"{name}.zip", out / f"{name}.zip.sha256"
+        digest = sha256_file(staged_zip)
+        recorded = record.read_text(encoding="utf-8").split(maxsplit=1)[0] if record.is_file() and record.stat().st_size else None
+        if (archive.exists() and sha256_file(archive) != digest) or (recorded is not None and recorded != digest):
+            raise ReleaseRefused([Problem(str(record if recorded is not None and recorded != digest else archive),
+                                          f"version {package.version} was already released with other contents (sha256 {recorded or sha256_file(archive)}; this build: {digest})",
                                           "a published version never changes: raise the version in datapackage.json, CHANGELOG.md and "
-                                          "CITATION.cff (or delete that archive if it was never published)", code="release.exists")])
+                                          "CITATION.cff (or delete that archive and its .sha256 if it was never published)", code="release.exists")])
         atomic_copy(staged_zip, archive)
-        digest = sha256_file(archive)
-        atomic_write(out / f"{name}.zip.sha256", f"{digest}  {name}.zip\n".encode())
+        atomic_write(record, f"{digest}  {name}.zip\n".encode())
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return archive
+
+
+# The largest share of an article's characters that a release may carry in its spans (quotes,
+# evidence, claims, mentions, exclusions together): see LICENSE for why. Measured on the seeds of
+# 0.1.0: 59.9-69.7%.
+MAX_ARTICLE_SHARE = 0.75
+
+
+def article_shares(package: Package, tables: dict) -> dict[str, float]:
+    """For each article, the share of its characters that its spans in the tables cover together:
+    how much of it could be rebuilt from a release."""
+    import numpy as np
+
+    from badia.dataset.corpus import read_seed
+    from badia.validate.checks import span_text_column
+
+    lengths = {aid: len(read_seed(inside(package.root, seed))) for aid, seed in zip(tables["articles"].frame["article_id"], tables["articles"].frame["seed_path"])}
+    marks = {aid: np.zeros(n + 1, dtype=np.int64) for aid, n in lengths.items()}
+    for table in tables.values():
+        if span_text_column(table) is None:
+            continue
+        frame = table.frame
+        for aid, start, end in zip(frame["article_id"], frame["char_start"], frame["char_end"]):
+            if aid in marks and 0 <= start < end <= lengths[aid]:
+                marks[aid][start] += 1
+                marks[aid][end] -= 1
+    return {aid: float((np.cumsum(m[:-1]) > 0).sum()) / lengths[aid] if lengths[aid] else 0.0 for aid, m in marks.items()}
+
+
+def check_shares(package: Package, tables: dict) -> None:
+    """ReleaseRefused, per article, when its spans would let a reader rebuild more than MAX_ARTICLE_SHARE of it."""
+    over = {aid: share for aid, share in article_shares(package, tables).items() if share > MAX_ARTICLE_SHARE}
+    if over:
+        raise ReleaseRefused([Problem("data/articles.csv", f"the spans of article {aid} cover {share:.1%} of its text, over the {MAX_ARTICLE_SHARE:.0%} a release may carry",
+                                      "shorten or drop spans of this article (evidence and quotes of only the words each row is about); see LICENSE",
+                                      value=aid, code="release.share") for aid, share in sorted(over.items())])
 
 
 def stage(root: Path, package: Package, built: Path, folder: Path, entry: str, older=None) -> None:
@@ -189,6 +261,7 @@ def stage(root: Path, package: Package, built: Path, folder: Path, entry: str, o
     desc = release_datapackage(json.loads((built / "datapackage.json").read_text(encoding="utf-8")))
     (folder / "datapackage.json").write_text(json.dumps(desc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tables = read_tables(package, [])
+    check_shares(package, tables)
     (folder / "data-dictionary.md").write_text(data_dictionary(package, tables), encoding="utf-8")
     (folder / "CHANGELOG.md").write_text(entry, encoding="utf-8")
     for name in ROOT_FILES:

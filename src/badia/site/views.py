@@ -13,6 +13,7 @@ never into a release: a release carries only our annotations and the short spans
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 import sqlite3
@@ -481,27 +482,45 @@ def highlight_html(text: str, spans: list[Span]) -> str:
     is exactly `text`. Written here because no library found renders overlapping, linked
     character ranges."""
     mentions = sorted((s for s in spans if s.kind == "mention"), key=lambda s: (s.start, s.end))
-    crossed = set()
+    # A mention is crossed when it overlaps an earlier one (which then ends after it starts) or
+    # the next one (which then starts before it ends): one pass, not every pair.
+    crossed, reach = set(), None
     for i, a in enumerate(mentions):
-        for b in mentions[i + 1:]:
-            if b.start >= a.end:
-                break
-            crossed.update((a, b))
+        if (reach is not None and a.start < reach) or (i + 1 < len(mentions) and mentions[i + 1].start < a.end):
+            crossed.add(a)
+        reach = a.end if reach is None else max(reach, a.end)
     links = {s for s in mentions if s not in crossed}
-    ordered = sorted(spans, key=lambda s: (s in links, s.start, -s.end, KIND_ORDER[s.kind], s.anchor))
+
+    key = {s: (s in links, s.start, -s.end, KIND_ORDER[s.kind], s.anchor) for s in spans}.__getitem__
+
     points = sorted({0, len(text), *(s.start for s in spans), *(s.end for s in spans)})
+    starting: dict[int, list[Span]] = {}
+    ending: dict[int, list[Span]] = {}
+    for s in spans:
+        if s.start < s.end:
+            starting.setdefault(s.start, []).append(s)
+            ending.setdefault(s.end, []).append(s)
+    # A sweep over the span boundaries: the open elements (stack, in key order) change only where
+    # spans start or end, so each boundary costs what it writes, not a scan of every span (the
+    # scan made a page of 40k spans take a minute).
     out: list[str] = []
     stack: list[Span] = []
+    keys: list[tuple] = []
+    position: dict[Span, int] = {}
     for a, b in zip(points, points[1:]):
-        covering = [s for s in ordered if s.start <= a and s.end >= b]
-        keep = 0
-        while keep < len(stack) and keep < len(covering) and stack[keep] == covering[keep]:
-            keep += 1
+        gone = {s for s in ending.get(a, ()) if s in position}
+        new = starting.get(a, [])
+        keep = min([position[s] for s in gone] + [bisect.bisect_left(keys, key(s)) for s in new] + [len(stack)])
+        tail = sorted([s for s in stack[keep:] if s not in gone] + new, key=key)
         out.extend("</a>" if s in links else "</mark>" for s in reversed(stack[keep:]))
-        del stack[keep:]
-        for span in covering[keep:]:
+        for s in stack[keep:]:
+            del position[s]
+        del stack[keep:], keys[keep:]
+        for span in tail:
             out.append(_open(span, first=span.start == a, as_link=span in links))
+            position[span] = len(stack)
             stack.append(span)
+            keys.append(key(span))
         out.append(html.escape(text[a:b], quote=False))
     out.extend("</a>" if s in links else "</mark>" for s in reversed(stack))
     return "".join(out)

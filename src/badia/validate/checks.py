@@ -30,6 +30,10 @@ from badia.dataset.tables import Table, read_tables
 FORMULA_STARTS = ("=", "+", "-", "@")
 # Columns whose values are verbatim spans of a seed: they may start with any character.
 SPAN_TEXT_COLUMNS = ("text", "evidence")
+# The longest span a row may quote: a few sentences (the longest today, a quote, is 227). The
+# articles are their publishers'; spans are short quotations of them (see LICENSE), and the
+# release checks what all of an article's spans add up to (publish.release.check_shares).
+MAX_SPAN_CHARS = 600
 NEAR_BORDER_DEGREES = 0.1  # ~10 km: Natural Earth's 10m borders and gazetteer points disagree by this much
 
 
@@ -46,7 +50,26 @@ def validate(root: Path | str, keep: dict[str, Table] | None = None, replaced: M
     if keep is not None:
         keep.update(tables)
     check_tables(package, tables, problems, drafts)
-    return sorted(problems, key=lambda p: (p.path, p.line or 0, p.col or 0))
+    return capped(sorted(problems, key=lambda p: (p.path, p.line or 0, p.col or 0)))
+
+
+# The problems reported per file: a file of garbage gives a million, and nobody reads past the
+# first few hundred; the rest are counted.
+MAX_PROBLEMS_PER_FILE = 200
+
+
+def capped(problems: list[Problem], limit: int = MAX_PROBLEMS_PER_FILE) -> list[Problem]:
+    """The first `limit` problems of each file, then one problem that counts the rest."""
+    out, seen = [], {}
+    for problem in problems:
+        seen[problem.path] = seen.get(problem.path, 0) + 1
+        if seen[problem.path] <= limit:
+            out.append(problem)
+    for path, count in seen.items():
+        if count > limit:
+            out.append(Problem(path, f"{count - limit:,} more problem(s) in this file are not listed (the first {limit} are)",
+                               "fix the problems above and validate again", code="problems.more"))
+    return sorted(out, key=lambda p: (p.path, p.code == "problems.more", p.line or 0, p.col or 0))
 
 
 def check_tables(package: Package, tables: dict[str, Table], problems: list[Problem], drafts: bool | None = False) -> None:
@@ -321,6 +344,11 @@ def check_spans(tables: dict[str, Table], texts: SeedTexts, problems: list[Probl
         if text_col is None:
             continue
         frame = table.frame
+        lengths = pc.utf8_length(pa.array(frame[text_col], from_pandas=True)).fill_null(0).to_numpy(zero_copy_only=False)
+        for i in np.flatnonzero(lengths > MAX_SPAN_CHARS):
+            problems.append(Problem(table.path, f"{text_col} is {lengths[i]:,} characters long, over the limit of {MAX_SPAN_CHARS} for one span",
+                                    "quote only the words the row is about (a sentence or two); a release never carries long stretches of an article",
+                                    line=table.line(i), column=text_col, col=_col(table, text_col), code="span.too-long"))
         for i in span_suspects(frame, text_col, texts):
             seed, value = texts[frame["article_id"].iloc[i]], frame[text_col].iloc[i]
             start, end = int(frame["char_start"].iloc[i]), int(frame["char_end"].iloc[i])

@@ -10,8 +10,9 @@ import dataclasses
 import re
 from pathlib import Path
 
-from badia.dataset.package import Package
-from badia.problems import Problem
+from badia.dataset.corpus import ID_PATTERN
+from badia.dataset.package import Package, inside
+from badia.problems import Problem, Refused
 
 REVIEW, CONFIDENCE, NOTE = "review", "confidence", "draft_note"
 REVIEW_VALUES = ("", "accept", "reject")
@@ -30,7 +31,18 @@ TABLE_ORDER = ("actors", "places", "events", "event_actors", "event_sources", "q
 
 
 def draft_folder(root: Path, article_id: str) -> Path:
-    return Path(root) / "drafts" / article_id
+    """drafts/<article_id>, refused unless the id is an article id (no '/', no '..') and the folder
+    resolves inside drafts/ (a symlinked drafts/ or draft folder pointing elsewhere is refused)."""
+    root = Path(root)
+    if not isinstance(article_id, str) or not ID_PATTERN.fullmatch(article_id):
+        raise Refused([Problem("drafts", f"{article_id!r} is not an article id", "give the id of a registered article as data/articles.csv writes it "
+                               "(lower-case letters, digits, '_', '.', '-'; no '/')", value=str(article_id), code="draft.id")])
+    folder = root / "drafts" / article_id
+    drafts = inside(root, "drafts")
+    if drafts is None or inside(drafts, article_id) is None or (root / "drafts").is_symlink() or folder.is_symlink():
+        raise Refused([Problem(f"drafts/{article_id}", "the draft folder is a link or lies outside the dataset's drafts/ folder",
+                               "keep drafts as plain folders under drafts/", code="draft.path")])
+    return folder
 
 
 @dataclasses.dataclass

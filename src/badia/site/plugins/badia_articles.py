@@ -12,6 +12,7 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
 from badia.site import views as site
+from badia.site.serve import safe_url
 from badia.site.views import DATABASE, TEXTS_TABLE, Span, highlight_html
 
 SPAN_QUERIES = {
@@ -63,7 +64,8 @@ async def article_page(datasette, request):
     text_rows = (await db.execute(f"SELECT text FROM [{TEXTS_TABLE}] WHERE article_id = ?", [article_id])).rows if await db.table_exists(TEXTS_TABLE) else []
     counts = {kind: sum(1 for s in spans if s.kind == kind) for kind in SPAN_QUERIES}
     context = {
-        "article": dict(found[0]),
+        # An address that is not http(s) never becomes a link (a relaxed schema pattern could let one in).
+        "article": {**dict(found[0]), "url": safe_url(found[0]["url"]) or ""},
         "article_url": datasette.urls.row(DATABASE, "articles", tilde_encode(article_id)),
         "body": Markup(highlight_html(text_rows[0]["text"], spans)) if text_rows else None,
         "spans": sorted(spans, key=lambda s: (s.start, s.end)),
