@@ -40,7 +40,7 @@ MONDAY = date(2017, 5, 22)
     ("over the weekend", MONDAY, "2017-05-20", "2017-05-21", 2),
     ("last week", MONDAY, "2017-05-15", "2017-05-21", 3),
     ("this week", date(2017, 6, 9), "2017-06-05", "2017-06-09", 3),
-    ("this week", date(2017, 5, 15), "2017-05-15", "2017-05-15", 3),  # published on a Monday: that Monday (CURATION_NOTES)
+    ("this week", date(2017, 5, 15), "2017-05-15", "2017-05-15", 1),  # published on a Monday: that Monday (CURATION_NOTES)
     ("Earlier this month", date(2017, 5, 29), "2017-05-01", "2017-05-28", 4),
     ("in the last few days", date(2017, 5, 15), "2017-05-12", "2017-05-15", 2),
     ("in recent weeks", date(2017, 6, 21), "2017-05-24", "2017-06-20", 4),
