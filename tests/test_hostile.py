@@ -172,6 +172,17 @@ def test_build_out_refuses_a_folder_that_is_not_a_build(sandbox: Path, tmp_path:
     assert (tree(sandbox.parent), tree(mydocs)) == before
 
 
+def test_the_default_build_folder_is_replaced_even_without_a_marker(sandbox: Path):
+    """`make test` leaves screenshots in build/ and older builds have no marker: `make serve`
+    (a build into the default build/) must still work there, and touch nothing else."""
+    (sandbox / "build" / "screenshots").mkdir(parents=True)
+    (sandbox / "build" / "screenshots" / "home.png").write_bytes(b"png")
+    before = tree(sandbox.parent, skip=("dataset/build",))
+    assert run_badia("build", root=sandbox).returncode == 0
+    assert (sandbox / "build" / ".badia-build").is_file() and (sandbox / "build" / "badia.db").is_file()
+    assert tree(sandbox.parent, skip=("dataset/build",)) == before
+
+
 def test_build_out_replaces_an_empty_folder_and_a_previous_build(sandbox: Path, tmp_path: Path):
     out = tmp_path / "out"
     out.mkdir()
