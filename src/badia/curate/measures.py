@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from badia.curate.assist import ArticleDraft, draft_article, slug
+from badia.curate.evaluate import stated_readings
 from badia.curate.knowledge import load_knowledge
 from badia.dataset.rows import read_rows
 from badia.dataset.corpus import find_all, read_seed
@@ -224,29 +225,6 @@ def curated_articles(root: Path) -> list[GoldArticle]:
                                list(gold_events.values()), [n for (kind, _), n in names.items() if kind == "actor"],
                                [n for (kind, _), n in names.items() if kind == "place"], dates))
     return out
-
-
-MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december")
-READING = re.compile(r"\b(\d{1,2})(?:\s+(%s))?(?:\s*[-–]\s*(\d{1,2}))?\s+(%s)(?:\s+(\d{4}))?\b" % ("|".join(MONTH_NAMES), "|".join(MONTH_NAMES)), re.IGNORECASE)
-
-
-def stated_readings(rule: str, year: int) -> set[tuple[str, str]]:
-    """The ranges a curated date_rule writes out ('statement on Tuesday 20 June 2017; ...', '1-28 May
-    2017'): where an event's range was widened or narrowed by other evidence, the rule still
-    records what the words themselves say, and a draft that reads the words so is right."""
-    found = set()
-    for m in READING.finditer(rule or ""):
-        day1, month1, day2, month2, y = m.groups()
-        y = int(y) if y else year
-        end_month = MONTH_NAMES.index(month2.lower()) + 1
-        start_month = MONTH_NAMES.index(month1.lower()) + 1 if month1 else end_month
-        try:
-            start = date(y, start_month, int(day1))
-            end = date(y, end_month, int(day2)) if day2 else (date(y, end_month, int(day1)) if not month1 else start)
-        except ValueError:
-            continue
-        found.add((start.isoformat(), end.isoformat()))
-    return found
 
 
 # ---------------------------------------------------------------- scoring one draft
