@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import functools
 import os
+import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -500,6 +501,9 @@ class CountryBorders:
         self.shapes = np.array([shape for _, shape in found], dtype=object)
         shapely.prepare(self.shapes)
         self.tree = shapely.STRtree(self.shapes)
+        # One object is cached per process (_borders_in) and GEOS's prepared geometries are not safe
+        # to query from two threads at once (a validate in each thread aborted the process).
+        self.lock = threading.Lock()
 
     def countries_at(self, lats: np.ndarray, lons: np.ndarray) -> list[tuple[set[str], set[str]]]:
         """For each point, the ISO codes of the countries within NEAR_BORDER_DEGREES of it and of
@@ -510,8 +514,9 @@ class CountryBorders:
         points = shapely.points(lons, lats)
         found = []
         for geoms in (shapely.buffer(points, NEAR_BORDER_DEGREES), points):
-            point_of, country = self.tree.query(geoms)  # bounding boxes only
-            hit = shapely.intersects(self.shapes[country], geoms[point_of])
+            with self.lock:
+                point_of, country = self.tree.query(geoms)  # bounding boxes only
+                hit = shapely.intersects(self.shapes[country], geoms[point_of])
             codes: list[set[str]] = [set() for _ in points]
             for i, c in zip(point_of[hit], country[hit]):
                 codes[i].add(self.codes[c])
