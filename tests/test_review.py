@@ -11,8 +11,6 @@ assistant's scores are. Screenshot: build/screenshots/review.png (copied to docs
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
 import os
 import socket
@@ -26,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, copy_dataset, run_badia
+from test_apply import read_csv, tree, write_csv
 from test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, missing_browser
 
 pytestmark = pytest.mark.e2e  # the review server as a subprocess and a real browser
@@ -34,21 +33,6 @@ FIXTURES = ROOT / "tests" / "fixtures" / "assist"
 ARTICLE = "fx1_wire_tanf"
 MISSED = "Our aim is to reach al-Bukamal before the regime does"
 SPEAKER = "ahmed_abdo_martyrs"
-
-
-def read_csv(path: Path) -> list[list[str]]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        return list(csv.reader(fh))
-
-
-def write_csv(path: Path, rows: list[list[str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh, lineterminator="\n").writerows(rows)
-
-
-def tree(root: Path, *parts: str) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for part in parts for p in sorted((root / part).rglob("*")) if p.is_file()}
 
 
 def free_port() -> int:

@@ -75,20 +75,21 @@ async def place(datasette, request):
     return await render(datasette, request, "badia_place.html", dict(found, map=map_data(datasette, points, focus) if focus else None))
 
 
-async def actor(datasette, request):
-    actor_id = request.url_vars["actor_id"]
-    found = await datasette.get_database(DATABASE).execute_fn(lambda conn: pages.actor_page(conn, actor_id))
+async def _row_page(datasette, request, kind: str, build, template: str):
+    """An actor's or an event's page: its rows read in one call on the database's thread."""
+    key = request.url_vars[f"{kind}_id"]
+    found = await datasette.get_database(DATABASE).execute_fn(lambda conn: build(conn, key))
     if found is None:
-        raise NotFound(f"no actor {actor_id}")
-    return await render(datasette, request, "badia_actor.html", found)
+        raise NotFound(f"no {kind} {key}")
+    return await render(datasette, request, template, found)
+
+
+async def actor(datasette, request):
+    return await _row_page(datasette, request, "actor", pages.actor_page, "badia_actor.html")
 
 
 async def event(datasette, request):
-    event_id = request.url_vars["event_id"]
-    found = await datasette.get_database(DATABASE).execute_fn(lambda conn: pages.event_page(conn, event_id))
-    if found is None:
-        raise NotFound(f"no event {event_id}")
-    return await render(datasette, request, "badia_event.html", found)
+    return await _row_page(datasette, request, "event", pages.event_page, "badia_event.html")
 
 
 async def search_page(datasette, request):
